@@ -1,0 +1,79 @@
+# memboss — GNU make build. `make`, `make demo`, `make check`, `make install PREFIX=...`.
+CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+PREFIX  ?= /usr/local
+BUILD   ?= build
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+STD     := -std=c17 -D_GNU_SOURCE
+# The runtime: position independent, nothing exported but the malloc family and mb_ API,
+# thread state in the initial-exec TLS model (a lazily allocated TLS block would call malloc).
+RT_FLAGS := $(STD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+            -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc \
+            -fno-omit-frame-pointer -fno-stack-protector -Iinclude -Isrc -DMB_VERSION='"$(VERSION)"'
+CLI_FLAGS := $(STD) $(WARN) $(CFLAGS) -Iinclude -DMB_VERSION='"$(VERSION)"'
+
+RT_SRCS  := $(wildcard src/*.c src/*/*.c)
+RT_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/rt/%.o,$(RT_SRCS))
+RT_HDRS  := $(wildcard src/*.h src/*/*.h src/*.def include/*.h)
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(patsubst cli/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRCS))
+CLI_LIBS :=
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps demo check install clean examples tests
+all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
+
+$(BUILD)/obj/rt/%.o: src/%.c $(RT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_FLAGS) -c $< -o $@
+
+$(BUILD)/libmemboss.so: $(RT_OBJS)
+	$(CC) -shared -o $@ $(RT_OBJS) -Wl,-z,nodelete -Wl,-soname,libmemboss.so -lpthread
+
+$(BUILD)/libmemboss.a: $(RT_OBJS)
+	@rm -f $@
+	ar rcs $@ $(RT_OBJS)
+
+$(BUILD)/obj/cli/%.o: cli/%.c $(wildcard cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_FLAGS) -c $< -o $@
+
+$(BUILD)/memboss: $(CLI_OBJS)
+	$(CC) -o $@ $(CLI_OBJS) $(CLI_LIBS)
+
+# Unit tests link the static library: the heap under test is the program's malloc.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemboss.a tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) -O1 -g -Iinclude -fno-builtin -o $@ $< -L$(BUILD) -lmemboss -lpthread
+
+tests: $(UNIT_BINS)
+
+deps:
+	@sh mk/deps.sh
+
+examples: all
+	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))
+
+demo: deps all examples
+	@sh examples/demo.sh $(BUILD)
+
+check: deps all tests examples
+	@sh tests/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/memboss $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/memboss $(DESTDIR)$(PREFIX)/bin/memboss
+	install -m 755 $(BUILD)/libmemboss.so $(DESTDIR)$(PREFIX)/lib/memboss/libmemboss.so
+	install -m 644 $(BUILD)/libmemboss.a $(DESTDIR)$(PREFIX)/lib/memboss/libmemboss.a
+	install -m 644 include/memboss.h $(DESTDIR)$(PREFIX)/include/memboss.h
+
+clean:
+	rm -rf $(BUILD)
+	@$(MAKE) --no-print-directory -C examples clean 2>/dev/null || true

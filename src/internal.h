@@ -1,0 +1,194 @@
+/* memboss — cross-file prototypes of the runtime, grouped by the file that defines them.
+ * Naming: mb_ public (include/memboss.h), mb__ internal, MB_ macros. */
+#ifndef MB_INTERNAL_H
+#define MB_INTERNAL_H
+
+#include "types.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define MB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MB_NOINLINE __attribute__((noinline))
+#define MB_TLS __attribute__((tls_model("initial-exec"))) __thread
+#define MB_API __attribute__((visibility("default")))
+
+/* Asserts in tiers; they compile out. A user's bug is never an assert: it is a finding. */
+#if MB_DEBUG >= 1
+#define mb__assert(c) ((c) ? (void)0 : mb__panic("assertion failed: " #c, __FILE__, __LINE__))
+#else
+#define mb__assert(c) ((void)0)
+#endif
+#if MB_DEBUG >= 2
+#define mb__assert_expensive(c) mb__assert(c)
+#else
+#define mb__assert_expensive(c) ((void)0)
+#endif
+
+static inline size_t mb__align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+/* ---- init.c: process start, options, threads, fork -------------------------------- */
+struct mb_options {
+#define MB_OPTION(type, name, def, safe, help) MB_OPT_T_##type name;
+#define MB_OPT_T_BOOL int
+#define MB_OPT_T_INT long
+#define MB_OPT_T_MODE int
+#define MB_OPT_T_STR char
+#include "options.def"
+#undef MB_OPTION
+};
+extern struct mb_options mb__opt;       /* valid once mb__init() ran                     */
+extern int mb__check_mode;              /* 1 when mode=check                              */
+extern _Atomic int mb__init_state;      /* 0 not started, 1 starting, 2 ready             */
+void mb__init(void);                    /* idempotent; called lazily from any entry      */
+struct mb_heap *mb__thread_init(void);  /* first allocation of a thread                   */
+/* The calling thread's stack as found at its first allocation: [lo, hi). */
+void mb__thread_stack(uintptr_t *lo, uintptr_t *hi);
+/* Which known thread's stack (or the guard page just below it) holds addr: its tid,
+ * range, and whether addr is in the guard. Returns 0 when none. Async-signal-safe. */
+int mb__thread_stack_find(uintptr_t addr, int *tid, uintptr_t *lo, uintptr_t *hi, int *in_guard);
+void mb__panic(const char *msg, const char *file, int line) __attribute__((noreturn));
+
+/* ---- options.c ---------------------------------------------------------------------- */
+void mb__options_parse(struct mb_options *o, const char *text, int setuid);
+void mb__options_defaults(struct mb_options *o);
+
+/* ---- os/os_linux.c: the OS contract ------------------------------------------------- */
+void *mb__os_map(size_t size);                       /* RW anonymous; NULL on failure   */
+void *mb__os_map_aligned(size_t size, size_t align); /* RW, aligned; NULL on failure     */
+void *mb__os_reserve(size_t size);                   /* PROT_NONE, no swap reservation   */
+int mb__os_unmap(void *p, size_t size);
+int mb__os_protect(void *p, size_t size, int rw);    /* rw: 1 read-write, 0 none        */
+int mb__os_discard(void *p, size_t size);            /* contents gone, stays RW (zero)  */
+int mb__os_discard_none(void *p, size_t size);       /* contents gone, PROT_NONE        */
+void mb__os_write_all(int fd, const char *p, size_t n);
+int mb__os_tid(void);
+int mb__os_open_read(const char *path);              /* -1 on failure                    */
+ssize_t mb__os_read(int fd, void *buf, size_t n);
+ssize_t mb__os_pread(int fd, void *buf, size_t n, off_t off);
+void mb__os_close(int fd);
+const char *mb__os_getenv(const char *name);         /* usable before libc is ready     */
+
+/* ---- heap/meta.c: metadata memory (never next to user data) ------------------------- */
+void *mb__meta_alloc(size_t size);                   /* zeroed, 16-aligned; never freed */
+void mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 child     */
+
+/* ---- heap/rmap.c: region map ---------------------------------------------------------- */
+void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts with kind */
+void *mb__rmap_get(uintptr_t addr);                  /* lock-free; NULL when none        */
+
+/* ---- heap/segment.c: segments and page carving ------------------------------------- */
+struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls);
+void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back, discard */
+void mb__segment_lock_fork(int phase);
+size_t mb__class_size(unsigned cls);                 /* block size of a class            */
+unsigned mb__class_slices(unsigned cls);             /* slices per page of a class       */
+extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
+
+/* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. */
+static inline unsigned mb__size_class(size_t size)
+{
+    if (size <= 128) return size <= 16 ? 1 : (unsigned)((size + 15) >> 4);
+    unsigned w = 63u - (unsigned)__builtin_clzl(size - 1); /* size-1 in [2^w, 2^(w+1))   */
+    return 9 + (w - 7) * 4 + (unsigned)(((size - 1) >> (w - 2)) & 3);
+}
+
+/* ---- heap/heap.c: thread heaps, the fast paths ------------------------------------- */
+extern MB_TLS struct mb_heap *mb__tl_heap;
+void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure         */
+void *mb__heap_malloc_aligned(size_t size, size_t align);
+/* Free a fast-heap or huge block. p must be the start of a block. Reports and ignores
+ * double and invalid frees. */
+void mb__heap_free(void *p);
+size_t mb__heap_usable_size(const void *p);          /* 0 for pointers not ours          */
+/* Locate the block holding p: its start and usable size, and the page (NULL for huge).
+ * Returns 0 when p is not inside a block slot of ours. Allocated or not. */
+int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page **page,
+                  struct mb_huge **huge, int *allocated);
+void mb__heap_fork(int phase);
+void mb__heap_thread_exit(struct mb_heap *h);
+/* Calls fn for every allocated block of every page (stop the world yourself). */
+void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_page *pg,
+                                       unsigned idx, void *arg),
+                            void *arg);
+
+/* ---- heap/huge.c: blocks above MB_SMALL_MAX --------------------------------------- */
+void *mb__huge_alloc(size_t size, size_t align, int checked);
+void mb__huge_free(struct mb_huge *h);
+void *mb__huge_realloc(struct mb_huge *h, size_t size); /* in place or NULL             */
+
+/* ---- check/check.c: the check-mode allocation front end ---------------------------- */
+void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller);
+void mb__check_free(void *p, void *caller, int from_realloc);
+void *mb__check_realloc(void *p, size_t size, void *caller);
+size_t mb__check_usable_size(const void *p);
+void mb__check_at_exit(void);
+void mb__check_init(void);
+/* Describe a heap address for a fault report. Returns the finding kind it implies
+ * (use-after-free, overflow...) or -1 when addr is not in check-mode heap memory. */
+int mb__check_describe_fault(uintptr_t addr, int is_write, struct mb_buf *out);
+
+/* ---- check/guard.c: guarded blocks ------------------------------------------------- */
+void mb__guard_init(void);
+struct mb_guarded *mb__guard_alloc(size_t size, size_t align); /* NULL: use canaries     */
+void mb__guard_quarantine(struct mb_guarded *g);     /* make inaccessible                */
+void mb__guard_release(struct mb_guarded *g);        /* leave quarantine: reusable       */
+struct mb_guarded *mb__guard_find(uintptr_t addr, int nearest); /* record covering addr  */
+void mb__guard_foreach_live(void (*fn)(struct mb_guarded *g, void *arg), void *arg);
+void mb__guard_fork(int phase);
+
+/* ---- check/quarantine.c ----------------------------------------------------------- */
+/* Kinds of quarantined entry: a guarded record or a canary block of the fast heap. */
+void mb__quarantine_push(void *entry, int guarded, size_t bytes);
+void mb__quarantine_fork(int phase);
+
+/* ---- check/canary.c -------------------------------------------------------------------- */
+void mb__canary_fill(uint8_t *p, size_t n);
+/* First byte of [p, p+n) that is not the canary, or NULL. */
+uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect);
+
+/* ---- check/stack.c: stack capture and depot ---------------------------------------- */
+uint32_t mb__stack_capture(void *caller, void *frame);    /* depot id, 0 = none          */
+unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max);
+void mb__stack_fork(int phase);
+
+/* ---- fault/fault.c ----------------------------------------------------------------- */
+void mb__fault_install(void);
+void mb__fault_thread_init(void);                     /* alternate stack for this thread */
+
+/* ---- report/fmt.c: formatting without allocation ----------------------------------- */
+void mb__buf_init(struct mb_buf *b, char *storage, size_t cap);
+void mb__buf_putc(struct mb_buf *b, char c);
+void mb__buf_puts(struct mb_buf *b, const char *s);
+void mb__buf_putn(struct mb_buf *b, const char *s, size_t n);
+/* printf subset: %s %c %d %u %ld %lu %zu %x %lx %zx %p %%, with optional '0' pad and width. */
+void mb__buf_printf(struct mb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mb__buf_vprintf(struct mb_buf *b, const char *fmt, va_list ap);
+
+/* ---- report/report.c: the one report writer ---------------------------------------- */
+/* A report: begin() writes the fixed first line, line() each line, end() the last. Between
+ * begin and end the report lock is held. begin returns 0 when the report is suppressed
+ * (max_errors reached, or recursion), in which case the caller skips line() and end(). */
+int mb__report_begin(enum mb_finding_kind kind);
+void mb__report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mb__report_stack(const char *title, uint32_t stack_id, int tid);
+void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, int tid);
+void mb__report_end(void);
+void mb__report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mb__report_fork_child(void);
+extern _Atomic unsigned long mb__findings;            /* findings so far                  */
+const char *mb__finding_name(enum mb_finding_kind kind);
+void mb__report_exit_status(void);                   /* atexit: status file, exit code   */
+
+/* ---- report/where.c: what lies at an address (not heap blocks) -------------------- */
+/* Appends one phrase describing the region holding addr, e.g.
+ *   "in the .bss of /home/u/prog (prog+0x4010)" or "on the stack of thread 1234" or
+ *   "in the NULL page" or "in no mapping". Async-signal-safe, allocates nothing. */
+void mb__where_describe(struct mb_buf *out, uintptr_t addr);
+/* Appends "func+0x1f (/path/mod+0x113f)", or "(/path/mod+0x113f)" with no symbol,
+ * or "(unknown module)". Async-signal-safe, allocates nothing. */
+void mb__where_symbolize(struct mb_buf *out, uintptr_t pc);
+
+#endif

@@ -1,0 +1,198 @@
+/* memboss — shared types, limits and switches. Read this file first.
+ *
+ * Glossary
+ *   segment   4 MiB of address space, 4 MiB aligned, mapped read-write, that the fast heap
+ *             carves into pages. Found from any address by the region map (radix table).
+ *   slice     64 KiB unit of a segment; a page is a run of slices.
+ *   page      a run of slices holding blocks of one size class. Its metadata (struct mb_page)
+ *             lives out of band, in the segment's descriptor, never next to user data.
+ *   block     what malloc hands out. In fast mode a block is exactly a size-class slot; in
+ *             check mode a block is either a guarded block (own pages, guard page after) or
+ *             a canary block (a fast-heap slot with red zones around the user bytes).
+ *   thread heap  per-thread state: one bin per size class, taken without locks.
+ *   region    anything the region map knows: a segment, a huge block, the guard arena.
+ *   finding   one user error found by the checker; reported once by report.c.
+ */
+#ifndef MB_TYPES_H
+#define MB_TYPES_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- build switches ------------------------------------------------------------------ */
+#ifndef MB_DEBUG
+#define MB_DEBUG 0 /* 1: internal asserts; 2: also expensive invariant checks */
+#endif
+
+/* ---- address space geometry -------------------------------------------------------- */
+#define MB_PAGE_SIZE 4096u                         /* the OS page size on x86-64 Linux  */
+#define MB_SEGMENT_SHIFT 22                        /* 4 MiB segments                     */
+#define MB_SEGMENT_SIZE ((size_t)1 << MB_SEGMENT_SHIFT)
+#define MB_SLICE_SHIFT 16                          /* 64 KiB slices                      */
+#define MB_SLICE_SIZE ((size_t)1 << MB_SLICE_SHIFT)
+#define MB_SLICES_PER_SEGMENT (MB_SEGMENT_SIZE / MB_SLICE_SIZE) /* 64: one bitmap word    */
+#define MB_ADDRESS_BITS 47                         /* user-space virtual addresses        */
+
+/* Region map: a two-level radix table from (address >> MB_SEGMENT_SHIFT) to a region.
+ * 47 - 22 = 25 bits: 13 bits of root, 12 bits per leaf. */
+#define MB_RMAP_LEAF_BITS 12
+#define MB_RMAP_ROOT_BITS (MB_ADDRESS_BITS - MB_SEGMENT_SHIFT - MB_RMAP_LEAF_BITS)
+
+/* ---- size classes ------------------------------------------------------------------ */
+/* Class 1..8: 16..128 in steps of 16; then four classes per power of two up to
+ * MB_SMALL_MAX. Class 0 is unused (malloc(0) takes class 1). Blocks above MB_SMALL_MAX are
+ * "huge": a mapping of their own. */
+#define MB_ALIGN 16u                               /* malloc's guaranteed alignment      */
+#define MB_SMALL_MAX ((size_t)256 << 10)           /* 256 KiB                            */
+#define MB_NUM_CLASSES 53                          /* 1 + 8 + 11*4                       */
+#define MB_PAGE_MIN_BLOCKS 8                       /* a page holds at least this many    */
+#define MB_PAGE_MAX_BLOCKS (MB_SLICE_SIZE / MB_ALIGN) /* 4096: 16-byte blocks, one slice */
+#define MB_BITMAP_WORDS (MB_PAGE_MAX_BLOCKS / 64)  /* 64 words of 64 bits                */
+
+/* ---- fill patterns (check mode) ---------------------------------------------------- */
+#define MB_FILL_ALLOC 0xbe   /* fresh blocks: a pointer made of it is non-canonical */
+#define MB_FILL_FREE 0xfd    /* freed blocks waiting in quarantine                  */
+#define MB_FILL_CANARY 0xca  /* red zones and the slack after the user bytes         */
+#define MB_REDZONE 16u       /* canary bytes before a canary block's user bytes       */
+
+/* ---- kinds of region in the region map -------------------------------------------- */
+enum mb_region_kind {
+    MB_REGION_NONE = 0,
+    MB_REGION_SEGMENT, /* fast-heap segment                 */
+    MB_REGION_HUGE,    /* one huge block, own mapping       */
+    MB_REGION_GUARD,   /* check mode's guarded-block arena  */
+};
+
+/* ---- the fast heap ------------------------------------------------------------------ */
+struct mb_heap;
+struct mb_blockinfo;
+
+/* One page's metadata. Owned by one thread heap: only the owner touches alloc[] and the
+ * plain fields; other threads free by setting bits in remote[] (atomically). */
+struct mb_page {
+    uint8_t *start;             /* first block; NULL when the slice is not a page head   */
+    struct mb_page *head;       /* the page this slice belongs to (itself for a head)    */
+    struct mb_heap *owner;      /* thread heap that allocates from this page             */
+    struct mb_page *next;       /* in the owner's bin list of pages with free blocks     */
+    struct mb_page *remote_next;/* in the owner's stack of pages with remote frees       */
+    uint64_t magic;             /* (off * magic) >> 40 == off / bsize for off < 2^22     */
+    uint32_t bsize;             /* block size                                            */
+    uint16_t capacity;          /* blocks in the page                                    */
+    uint16_t used;              /* blocks allocated or held by the bin's cache           */
+    uint16_t cursor;            /* next bitmap word to scan for free blocks              */
+    uint8_t cls;                /* size class                                            */
+    uint8_t nslices;            /* length of the page in slices                          */
+    uint8_t in_list;            /* on the bin's list of pages with free blocks           */
+    uint8_t checked;            /* blocks are check-mode canary blocks (info[] valid)    */
+    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
+    struct mb_blockinfo *info;  /* check mode: one record per block, else NULL           */
+    uint64_t alloc[MB_BITMAP_WORDS];           /* 1 = allocated (owner only)             */
+    _Atomic uint64_t remote[MB_BITMAP_WORDS];  /* 1 = freed by another thread, pending   */
+};
+
+/* A segment's descriptor, out of band (in metadata memory, not inside the segment). */
+struct mb_segment {
+    uint8_t kind;               /* MB_REGION_SEGMENT                                      */
+    uint8_t *base;              /* MB_SEGMENT_SIZE aligned                                */
+    uint64_t free_slices;       /* bit i set: slice i is not part of any page             */
+    struct mb_segment *next;    /* in the global list of segments                         */
+    struct mb_page pages[MB_SLICES_PER_SEGMENT];
+};
+
+/* A huge block: its own mapping, aligned to MB_SEGMENT_SIZE so the region map finds it. */
+struct mb_huge {
+    uint8_t kind;               /* MB_REGION_HUGE                                         */
+    uint8_t checked;            /* check mode: canary layout, info valid                  */
+    uint8_t *base;              /* mapping start                                          */
+    size_t map_size;            /* mapping length                                         */
+    uint8_t *user;              /* pointer returned to the program                        */
+    size_t usable;              /* bytes from user to the end of the mapping               */
+    struct mb_huge *next_free;  /* descriptor free list                                   */
+};
+
+/* A bin: the thread's allocation cache for one size class. `mask` holds free blocks of
+ * one bitmap word of `page`, already counted in page->used. */
+struct mb_bin {
+    uint64_t mask;              /* bit i: block base + i*bsize is free and ours           */
+    uint8_t *base;              /* address of bit 0                                        */
+    struct mb_page *page;       /* page the mask came from                                 */
+    uint32_t word;              /* bitmap word of page the mask came from                  */
+    uint32_t bsize;             /* block size of the class                                 */
+    struct mb_page *pages;      /* other pages of this class with free blocks              */
+};
+
+struct mb_heap {
+    struct mb_bin bins[MB_NUM_CLASSES];
+    _Atomic(struct mb_page *) remote_pages; /* pages with remote frees, pushed by others */
+    struct mb_heap *next;       /* all heaps                                               */
+    struct mb_heap *next_orphan;/* heaps of exited threads, to be adopted                  */
+    int tid;                    /* owning thread, 0 when orphaned                          */
+};
+
+/* ---- check mode ---------------------------------------------------------------------- */
+/* Block states as the checker sees them. */
+enum mb_block_state {
+    MB_BLOCK_FREE = 0,          /* never allocated or fully released                       */
+    MB_BLOCK_LIVE,
+    MB_BLOCK_QUARANTINED,       /* freed, waiting in quarantine                            */
+};
+
+/* Out-of-band record of one check-mode block (canary or guarded). */
+struct mb_blockinfo {
+    uint32_t size;              /* requested size (MB_HUGE_SIZE_FLAG: see huge record)     */
+    uint32_t user_off;          /* user pointer - block start                              */
+    uint32_t alloc_stack;       /* stack depot id of the allocation                        */
+    uint32_t free_stack;        /* stack depot id of the free, 0 while live                */
+    int32_t alloc_tid;
+    int32_t free_tid;
+    uint8_t state;              /* enum mb_block_state                                     */
+    uint8_t api;                /* enum mb_api of the allocation                           */
+};
+
+/* A guarded block: data pages followed by a PROT_NONE guard page, in the guard arena. */
+struct mb_guarded {
+    uint8_t *run;               /* first data page                                         */
+    uint32_t npages;            /* data pages                                              */
+    uint32_t next_free;         /* free list of records / of runs of this length           */
+    uint64_t size;              /* requested size                                          */
+    uint8_t *user;              /* pointer returned to the program                         */
+    struct mb_blockinfo info;
+};
+
+/* Which allocation function a block came from (reported on mismatches later). */
+enum mb_api { MB_API_MALLOC = 0, MB_API_CALLOC, MB_API_REALLOC, MB_API_ALIGNED };
+
+/* ---- findings ---------------------------------------------------------------------- */
+/* One list of error kinds; the name is the fixed word on a report's first line. */
+#define MB_FINDING_KINDS(X)                                                                \
+    X(HEAP_USE_AFTER_FREE, "heap-use-after-free")                                          \
+    X(HEAP_BUFFER_OVERFLOW, "heap-buffer-overflow")                                        \
+    X(HEAP_BUFFER_UNDERFLOW, "heap-buffer-underflow")                                      \
+    X(WRITE_AFTER_FREE, "write-after-free")                                                \
+    X(DOUBLE_FREE, "double-free")                                                          \
+    X(INVALID_FREE, "invalid-free")                                                        \
+    X(INVALID_REALLOC, "invalid-realloc")                                                  \
+    X(NULL_DEREFERENCE, "null-dereference")                                                \
+    X(STACK_OVERFLOW, "stack-overflow")                                                    \
+    X(SEGV, "segv")                                                                        \
+    X(BUS_ERROR, "bus-error")
+
+enum mb_finding_kind {
+#define MB_X(id, name) MB_FINDING_##id,
+    MB_FINDING_KINDS(MB_X)
+#undef MB_X
+    MB_FINDING_COUNT
+};
+
+/* ---- small fixed-buffer text output (report.c, where.c) --------------------------- */
+struct mb_buf {
+    char *p;                    /* storage, never heap memory                              */
+    size_t len;                 /* bytes used                                              */
+    size_t cap;                 /* bytes available                                         */
+};
+
+/* Stack traces. */
+#define MB_STACK_MAX 32         /* deepest stack the depot stores                          */
+
+#endif
