@@ -1,0 +1,105 @@
+/* The OS contract on Linux: mappings, protection, output, thread ids. Nothing here may
+ * allocate: these functions run inside malloc and inside the fault handler. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void *mb__os_map(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Over-map by `align` and trim both ends: the kernel gives no aligned placement. */
+void *mb__os_map_aligned(size_t size, size_t align)
+{
+    size_t span = size + align;
+    if (span < size) return NULL;
+    uint8_t *p = mb__os_map(span);
+    if (!p) return NULL;
+    uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+    size_t head = start - (uintptr_t)p, tail = span - head - size;
+    if (head) munmap(p, head);
+    if (tail) munmap((uint8_t *)start + size, tail);
+    return (void *)start;
+}
+
+void *mb__os_reserve(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int mb__os_unmap(void *p, size_t size) { return munmap(p, size); }
+
+int mb__os_protect(void *p, size_t size, int rw)
+{
+    return mprotect(p, size, rw ? PROT_READ | PROT_WRITE : PROT_NONE);
+}
+
+int mb__os_discard(void *p, size_t size) { return madvise(p, size, MADV_DONTNEED); }
+
+/* One system call both drops the pages and makes the range inaccessible. */
+int mb__os_discard_none(void *p, size_t size)
+{
+    void *q = mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+                   -1, 0);
+    return q == MAP_FAILED ? -1 : 0;
+}
+
+void mb__os_write_all(int fd, const char *p, size_t n)
+{
+    int saved = errno;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        p += w;
+        n -= (size_t)w;
+    }
+    errno = saved;
+}
+
+int mb__os_tid(void) { return (int)syscall(SYS_gettid); }
+
+int mb__os_open_read(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
+
+ssize_t mb__os_read(int fd, void *buf, size_t n)
+{
+    ssize_t r;
+    do r = read(fd, buf, n);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+ssize_t mb__os_pread(int fd, void *buf, size_t n, off_t off)
+{
+    ssize_t r;
+    do r = pread(fd, buf, n, off);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+void mb__os_close(int fd) { close(fd); }
+
+/* environ is set before any constructor runs, but the loader may call malloc earlier;
+ * then there is nothing to read and the defaults apply. */
+const char *mb__os_getenv(const char *name)
+{
+    if (!environ) return NULL;
+    size_t n = 0;
+    while (name[n]) n++;
+    for (char **e = environ; *e; e++) {
+        const char *s = *e;
+        size_t i = 0;
+        while (i < n && s[i] == name[i]) i++;
+        if (i == n && s[n] == '=') return s + n + 1;
+    }
+    return NULL;
+}
