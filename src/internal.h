@@ -27,15 +27,24 @@
 #define mb__assert_expensive(c) ((void)0)
 #endif
 
+#include <sched.h>
+static inline void mb__lock(mb_lock *l)
+{
+    while (__builtin_expect(atomic_exchange_explicit(&l->held, 1, memory_order_acquire), 0))
+        while (atomic_load_explicit(&l->held, memory_order_relaxed)) sched_yield();
+}
+static inline void mb__unlock(mb_lock *l) { atomic_store_explicit(&l->held, 0, memory_order_release); }
+static inline void mb__lock_reset(mb_lock *l) { atomic_store_explicit(&l->held, 0, memory_order_relaxed); }
+
 static inline size_t mb__align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
 /* ---- init.c: process start, options, threads, fork -------------------------------- */
 struct mb_options {
-#define MB_OPTION(type, name, def, safe, help) MB_OPT_T_##type name;
-#define MB_OPT_T_BOOL int
-#define MB_OPT_T_INT long
-#define MB_OPT_T_MODE int
-#define MB_OPT_T_STR char
+#define MB_OPTION(type, name, def, safe, help) MB_OPT_DECL_##type(name)
+#define MB_OPT_DECL_BOOL(name) int name;
+#define MB_OPT_DECL_INT(name) long name;
+#define MB_OPT_DECL_MODE(name) int name; /* 0 fast, 1 check */
+#define MB_OPT_DECL_STR(name) char name[256];
 #include "options.def"
 #undef MB_OPTION
 };
@@ -63,6 +72,7 @@ int mb__os_unmap(void *p, size_t size);
 int mb__os_protect(void *p, size_t size, int rw);    /* rw: 1 read-write, 0 none        */
 int mb__os_discard(void *p, size_t size);            /* contents gone, stays RW (zero)  */
 int mb__os_discard_none(void *p, size_t size);       /* contents gone, PROT_NONE        */
+int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size);
 void mb__os_write_all(int fd, const char *p, size_t n);
 int mb__os_tid(void);
 int mb__os_open_read(const char *path);              /* -1 on failure                    */
@@ -72,14 +82,17 @@ void mb__os_close(int fd);
 const char *mb__os_getenv(const char *name);         /* usable before libc is ready     */
 
 /* ---- heap/meta.c: metadata memory (never next to user data) ------------------------- */
-void *mb__meta_alloc(size_t size);                   /* zeroed, 16-aligned; never freed */
+void *mb__meta_alloc(size_t size);                   /* zeroed, 16-aligned               */
+void mb__meta_free(void *p, size_t size);            /* size as passed to meta_alloc     */
 void mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 child     */
 
 /* ---- heap/rmap.c: region map ---------------------------------------------------------- */
 void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts with kind */
 void *mb__rmap_get(uintptr_t addr);                  /* lock-free; NULL when none        */
+void mb__rmap_fork(int phase);
 
 /* ---- heap/segment.c: segments and page carving ------------------------------------- */
+void mb__segment_init(void);
 struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls);
 void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back, discard */
 void mb__segment_lock_fork(int phase);
@@ -102,6 +115,8 @@ void *mb__heap_malloc_aligned(size_t size, size_t align);
 /* Free a fast-heap or huge block. p must be the start of a block. Reports and ignores
  * double and invalid frees. */
 void mb__heap_free(void *p);
+int mb__heap_release(void *p);                       /* free without report; 0 when ok  */
+struct mb_heap *mb__heap_acquire(int tid);           /* adopt an orphan or make a heap   */
 size_t mb__heap_usable_size(const void *p);          /* 0 for pointers not ours          */
 /* Locate the block holding p: its start and usable size, and the page (NULL for huge).
  * Returns 0 when p is not inside a block slot of ours. Allocated or not. */
@@ -118,30 +133,39 @@ void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_p
 void *mb__huge_alloc(size_t size, size_t align, int checked);
 void mb__huge_free(struct mb_huge *h);
 void *mb__huge_realloc(struct mb_huge *h, size_t size); /* in place or NULL             */
+void mb__huge_fork(int phase);
 
 /* ---- check/check.c: the check-mode allocation front end ---------------------------- */
 void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller);
 void mb__check_free(void *p, void *caller, int from_realloc);
 void *mb__check_realloc(void *p, size_t size, void *caller);
+/* caller: the exported entry's __builtin_frame_address(0) (see mb__stack_capture). */
 size_t mb__check_usable_size(const void *p);
 void mb__check_at_exit(void);
 void mb__check_init(void);
-/* Describe a heap address for a fault report. Returns the finding kind it implies
- * (use-after-free, overflow...) or -1 when addr is not in check-mode heap memory. */
-int mb__check_describe_fault(uintptr_t addr, int is_write, struct mb_buf *out);
+/* A fault at addr: when addr is check-mode heap memory (a guard page, a freed block),
+ * report it (access stack pcs[0..n)) and return 1; else return 0. Async-signal-safe. */
+int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n);
+/* The thread id of the caller, cached. */
+int mb__check_tid(void);
 
 /* ---- check/guard.c: guarded blocks ------------------------------------------------- */
 void mb__guard_init(void);
 struct mb_guarded *mb__guard_alloc(size_t size, size_t align); /* NULL: use canaries     */
 void mb__guard_quarantine(struct mb_guarded *g);     /* make inaccessible                */
 void mb__guard_release(struct mb_guarded *g);        /* leave quarantine: reusable       */
-struct mb_guarded *mb__guard_find(uintptr_t addr, int nearest); /* record covering addr  */
 void mb__guard_foreach_live(void (*fn)(struct mb_guarded *g, void *arg), void *arg);
+/* Where addr falls: the record of the run or trailing guard page holding it, or NULL. */
+struct mb_guarded *mb__guard_at(uintptr_t addr);
+struct mb_guarded *mb__guard_next(struct mb_guarded *g); /* record of the run after g's guard */
 void mb__guard_fork(int phase);
 
 /* ---- check/quarantine.c ----------------------------------------------------------- */
 /* Kinds of quarantined entry: a guarded record or a canary block of the fast heap. */
 void mb__quarantine_push(void *entry, int guarded, size_t bytes);
+void mb__quarantine_init(void);
+/* Defined by check.c: a quarantined entry leaves; verify and release it. */
+void mb__check_release(void *entry, int guarded);
 void mb__quarantine_fork(int phase);
 
 /* ---- check/canary.c -------------------------------------------------------------------- */
@@ -150,13 +174,19 @@ void mb__canary_fill(uint8_t *p, size_t n);
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect);
 
 /* ---- check/stack.c: stack capture and depot ---------------------------------------- */
-uint32_t mb__stack_capture(void *caller, void *frame);    /* depot id, 0 = none          */
+/* frame: __builtin_frame_address(0) of the exported entry (malloc, free...): its return
+ * address is the first frame, then the frame-pointer chain as far as it is sane. */
+uint32_t mb__stack_capture(void *frame);                  /* depot id, 0 = none          */
+/* Walk a frame-pointer chain from (pc, fp) into pcs[0..max); returns the count. */
+unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs, unsigned max);
+void mb__stack_init(void);
 unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max);
 void mb__stack_fork(int phase);
 
 /* ---- fault/fault.c ----------------------------------------------------------------- */
 void mb__fault_install(void);
 void mb__fault_thread_init(void);                     /* alternate stack for this thread */
+void mb__fault_thread_exit(void);
 
 /* ---- report/fmt.c: formatting without allocation ----------------------------------- */
 void mb__buf_init(struct mb_buf *b, char *storage, size_t cap);
@@ -178,6 +208,7 @@ void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, in
 void mb__report_end(void);
 void mb__report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mb__report_fork_child(void);
+void mb__report_init(void);                          /* open the log file                */
 extern _Atomic unsigned long mb__findings;            /* findings so far                  */
 const char *mb__finding_name(enum mb_finding_kind kind);
 void mb__report_exit_status(void);                   /* atexit: status file, exit code   */

@@ -75,6 +75,7 @@ struct mb_page {
     struct mb_page *head;       /* the page this slice belongs to (itself for a head)    */
     struct mb_heap *owner;      /* thread heap that allocates from this page             */
     struct mb_page *next;       /* in the owner's bin list of pages with free blocks     */
+    struct mb_page *prev;
     struct mb_page *remote_next;/* in the owner's stack of pages with remote frees       */
     uint64_t magic;             /* (off * magic) >> 40 == off / bsize for off < 2^22     */
     uint32_t bsize;             /* block size                                            */
@@ -87,6 +88,7 @@ struct mb_page {
     uint8_t checked;            /* blocks are check-mode canary blocks (info[] valid)    */
     _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
     struct mb_blockinfo *info;  /* check mode: one record per block, else NULL           */
+    uint32_t info_cap;          /* records info can hold                                 */
     uint64_t alloc[MB_BITMAP_WORDS];           /* 1 = allocated (owner only)             */
     _Atomic uint64_t remote[MB_BITMAP_WORDS];  /* 1 = freed by another thread, pending   */
 };
@@ -96,6 +98,7 @@ struct mb_segment {
     uint8_t kind;               /* MB_REGION_SEGMENT                                      */
     uint8_t *base;              /* MB_SEGMENT_SIZE aligned                                */
     uint64_t free_slices;       /* bit i set: slice i is not part of any page             */
+    uint64_t dirty_slices;      /* free slices whose memory was not yet discarded         */
     struct mb_segment *next;    /* in the global list of segments                         */
     struct mb_page pages[MB_SLICES_PER_SEGMENT];
 };
@@ -109,6 +112,7 @@ struct mb_huge {
     uint8_t *user;              /* pointer returned to the program                        */
     size_t usable;              /* bytes from user to the end of the mapping               */
     struct mb_huge *next_free;  /* descriptor free list                                   */
+    struct mb_blockinfo *info;  /* check mode: the block's record (from metadata memory)  */
 };
 
 /* A bin: the thread's allocation cache for one size class. `mask` holds free blocks of
@@ -140,7 +144,7 @@ enum mb_block_state {
 
 /* Out-of-band record of one check-mode block (canary or guarded). */
 struct mb_blockinfo {
-    uint32_t size;              /* requested size (MB_HUGE_SIZE_FLAG: see huge record)     */
+    uint64_t size;              /* requested size                                          */
     uint32_t user_off;          /* user pointer - block start                              */
     uint32_t alloc_stack;       /* stack depot id of the allocation                        */
     uint32_t free_stack;        /* stack depot id of the free, 0 while live                */
@@ -155,9 +159,8 @@ struct mb_guarded {
     uint8_t *run;               /* first data page                                         */
     uint32_t npages;            /* data pages                                              */
     uint32_t next_free;         /* free list of records / of runs of this length           */
-    uint64_t size;              /* requested size                                          */
     uint8_t *user;              /* pointer returned to the program                         */
-    struct mb_blockinfo info;
+    struct mb_blockinfo info;   /* info.size is the requested size                         */
 };
 
 /* Which allocation function a block came from (reported on mismatches later). */
@@ -184,6 +187,12 @@ enum mb_finding_kind {
 #undef MB_X
     MB_FINDING_COUNT
 };
+
+/* A spinlock: fork-safe by reinitialising it in the child, never held across a call that
+ * may take another lock of ours except in the documented order (segment > meta). */
+typedef struct {
+    _Atomic int held;
+} mb_lock;
 
 /* ---- small fixed-buffer text output (report.c, where.c) --------------------------- */
 struct mb_buf {

@@ -12,7 +12,8 @@ extern char **environ;
 
 void *mb__os_map(size_t size)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -102,4 +103,11 @@ const char *mb__os_getenv(const char *name)
         if (i == n && s[n] == '=') return s + n + 1;
     }
     return NULL;
+}
+
+/* Extend a mapping in place; fails (-1) when something else is mapped right after it. */
+int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size)
+{
+    void *q = mremap(p, old_size, new_size, 0);
+    return q == MAP_FAILED ? -1 : 0;
 }

@@ -1,0 +1,431 @@
+/* Check mode's allocation front end. Every block is either guarded (guard.c: own pages,
+ * a guard page after it) or a canary block: a fast-heap slot laid out as
+ *
+ *     [ red zone: MB_REDZONE or more canary bytes ][ user bytes ][ canary to slot end ]
+ *
+ * with an out-of-band record (struct mb_blockinfo) per slot, kept in the page's info
+ * array. Freed blocks go to the quarantine: guarded ones inaccessible, canary ones filled
+ * with free_fill_byte and verified when they leave. Every pointer handed to free or realloc
+ * is validated against the records before anything is touched. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+static MB_TLS int tl_tid;
+
+int mb__check_tid(void)
+{
+    if (!tl_tid) tl_tid = mb__os_tid();
+    return tl_tid;
+}
+
+void mb__check_init(void)
+{
+    mb__stack_init();
+    mb__quarantine_init();
+    mb__guard_init();
+}
+
+/* ---- locating blocks --------------------------------------------------------------- */
+
+/* A check-mode block, wherever it lives. */
+struct block {
+    struct mb_blockinfo *info;
+    uint8_t *slot;           /* start of the slot (canary) or of the data run (guarded) */
+    size_t slot_size;        /* bytes of the slot / data run                              */
+    struct mb_guarded *g;    /* guarded record, or NULL                                   */
+    uint8_t *user;
+};
+
+static struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
+{
+    if (!pg->info || pg->info_cap < pg->capacity) {
+        /* Only the owner thread gets here, for a page whose blocks are all free. */
+        mb__meta_free(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
+        pg->info = mb__meta_alloc((size_t)pg->capacity * sizeof *pg->info);
+        pg->info_cap = pg->info ? pg->capacity : 0;
+        if (!pg->info) return NULL;
+    }
+    return &pg->info[idx];
+}
+
+/* Find the check-mode block whose slot holds addr. Returns 0 if none. */
+static int block_at(uintptr_t addr, struct block *b)
+{
+    memset(b, 0, sizeof *b);
+    void *region = mb__rmap_get(addr);
+    if (!region) return 0;
+    if (*(uint8_t *)region == MB_REGION_GUARD) {
+        struct mb_guarded *g = mb__guard_at(addr);
+        if (!g) return 0;
+        b->g = g;
+        b->info = &g->info;
+        b->slot = g->run;
+        b->slot_size = (size_t)g->npages * MB_PAGE_SIZE;
+        b->user = g->user;
+        return 1;
+    }
+    uint8_t *start;
+    size_t bsize;
+    struct mb_page *pg;
+    struct mb_huge *hb;
+    int allocated;
+    if (!mb__heap_find((void *)addr, &start, &bsize, &pg, &hb, &allocated) || !allocated) return 0;
+    if (hb) {
+        if (!hb->info) return 0;
+        b->info = hb->info;
+    } else {
+        if (!pg->info || ((uint8_t *)addr - pg->start) / pg->bsize >= pg->info_cap) return 0;
+        b->info = &pg->info[((uint8_t *)addr - pg->start) / pg->bsize];
+    }
+    b->slot = start;
+    b->slot_size = bsize;
+    b->user = start + b->info->user_off;
+    return 1;
+}
+
+/* ---- allocation -------------------------------------------------------------------- */
+
+void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
+{
+    if (size > PTRDIFF_MAX - (size_t)(2 << 20)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    uint32_t stack = mb__stack_capture(caller);
+    struct mb_blockinfo *info;
+    uint8_t *user;
+    struct mb_guarded *g = mb__guard_alloc(size, align);
+    if (g) {
+        info = &g->info;
+        user = g->user;
+        mb__canary_fill(g->run, (size_t)(user - g->run));
+        mb__canary_fill(user + size, (size_t)(g->run + (size_t)g->npages * MB_PAGE_SIZE - (user + size)));
+    } else {
+        size_t a = align > MB_ALIGN ? align : MB_ALIGN;
+        size_t off = a > MB_REDZONE ? a : MB_REDZONE;
+        size_t total = off + mb__align_up(size, MB_ALIGN) + MB_REDZONE;
+        uint8_t *slot = mb__heap_malloc_aligned(total, a);
+        if (!slot) return NULL;
+        uint8_t *start;
+        size_t bsize;
+        struct mb_page *pg;
+        struct mb_huge *hb;
+        int allocated;
+        mb__heap_find(slot, &start, &bsize, &pg, &hb, &allocated);
+        if (hb) {
+            if (!hb->info) hb->info = mb__meta_alloc(sizeof *hb->info);
+            info = hb->info;
+            bsize = hb->usable;
+        } else {
+            info = page_info(pg, (unsigned)((slot - pg->start) / pg->bsize));
+        }
+        if (!info) {
+            mb__heap_release(slot);
+            errno = ENOMEM;
+            return NULL;
+        }
+        memset(info, 0, sizeof *info);
+        info->size = size;
+        info->user_off = (uint32_t)off;
+        user = slot + off;
+        mb__canary_fill(slot, off);
+        /* A huge slot's tail is whole pages of fresh zeroes: a red zone's worth suffices. */
+        size_t tail = (size_t)(slot + bsize - (user + size));
+        if (hb && tail > mb__align_up(size, MB_ALIGN) - size + MB_REDZONE)
+            tail = mb__align_up(size, MB_ALIGN) - size + MB_REDZONE;
+        mb__canary_fill(user + size, tail);
+    }
+    info->alloc_stack = stack;
+    info->alloc_tid = mb__check_tid();
+    info->api = (uint8_t)api;
+    if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC) memset(user, (int)mb__opt.malloc_fill_byte, size);
+    __atomic_store_n(&info->state, MB_BLOCK_LIVE, __ATOMIC_RELEASE);
+    return user;
+}
+
+size_t mb__check_usable_size(const void *p)
+{
+    struct block b;
+    if (!block_at((uintptr_t)p, &b) || b.user != p || b.info->state != MB_BLOCK_LIVE) return 0;
+    return b.info->size;
+}
+
+/* ---- canaries ------------------------------------------------------------------------ */
+
+/* The canary bytes of a block: before the user bytes and after them (to the slot end,
+ * or a red zone's worth for huge slots). */
+static size_t tail_len(const struct block *b)
+{
+    size_t size = b->info->size;
+    size_t tail = (size_t)(b->slot + b->slot_size - (b->user + size));
+    size_t cap = mb__align_up(size, MB_ALIGN) - size + MB_REDZONE;
+    return !b->g && b->slot_size > MB_SMALL_MAX && tail > cap ? cap : tail;
+}
+
+static void print_bytes(const char *what, const uint8_t *from, const uint8_t *to)
+{
+    char text[3 * 16 + 8];
+    struct mb_buf t;
+    mb__buf_init(&t, text, sizeof text);
+    for (const uint8_t *q = from; q < to && q < from + 16; q++) mb__buf_printf(&t, " %02x", *q);
+    if (to - from > 16) mb__buf_puts(&t, " ...");
+    mb__report_line("  %s:%s (the canary byte is %02x)", what, t.p, MB_FILL_CANARY);
+}
+
+/* Verify a live block's canaries; report an overflow found at `when` ("free", "realloc",
+ * "exit"). Returns 1 if intact. */
+static int verify_canaries(const struct block *b, const char *when, void *caller)
+{
+    size_t size = b->info->size;
+    const uint8_t *after = b->user + size;
+    size_t tlen = tail_len(b);
+    const uint8_t *bad_after = mb__canary_find_bad(after, tlen, MB_FILL_CANARY);
+    const uint8_t *bad_before = mb__canary_find_bad(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY);
+    if (!bad_after && !bad_before) return 1;
+    enum mb_finding_kind kind = bad_after ? MB_FINDING_HEAP_BUFFER_OVERFLOW : MB_FINDING_HEAP_BUFFER_UNDERFLOW;
+    if (!mb__report_begin(kind)) return 0;
+    if (bad_after) {
+        const uint8_t *last = after + tlen;
+        while (last > bad_after && last[-1] == MB_FILL_CANARY) last--;
+        unsigned long first = (unsigned long)(bad_after - after), past = (unsigned long)(last - after);
+        mb__report_line("  found at %s: %lu byte%s after the end of a %lu-byte block at %p %s "
+                        "overwritten (the block's bytes [%lu, %lu))",
+                        when, past - first, past - first == 1 ? "" : "s", (unsigned long)size,
+                        (void *)b->user, past - first == 1 ? "was" : "were",
+                        (unsigned long)size + first, (unsigned long)size + past);
+        print_bytes("the bytes there now", bad_after, last);
+    }
+    if (bad_before) {
+        const uint8_t *last = b->user;
+        while (last > bad_before && last[-1] == MB_FILL_CANARY) last--;
+        mb__report_line("  found at %s: %lu bytes before the start of a %lu-byte block at %p "
+                        "were overwritten",
+                        when, (unsigned long)(b->user - bad_before), (unsigned long)size, (void *)b->user);
+        print_bytes("the bytes there now", bad_before, last);
+    }
+    if (caller) {
+        uintptr_t pcs[MB_STACK_MAX];
+        const uintptr_t *f = caller;
+        unsigned n = mb__stack_walk(f[1], f[0], (uintptr_t)caller, pcs, 16);
+        mb__report_pc_stack(when[0] == 'r' ? "found at realloc" : "found at free", pcs, n, mb__check_tid());
+    }
+    mb__report_stack("the block was allocated", b->info->alloc_stack, b->info->alloc_tid);
+    mb__report_end();
+    /* Repair, so the same damage is reported once. */
+    mb__canary_fill((uint8_t *)after, tlen);
+    mb__canary_fill(b->slot, (size_t)(b->user - b->slot));
+    return 0;
+}
+
+/* ---- free ---------------------------------------------------------------------------- */
+
+static void report_bad_free(void *p, void *caller, int from_realloc, const struct block *b, int found)
+{
+    int twice = found && b->user == p && b->info->state == MB_BLOCK_QUARANTINED;
+    enum mb_finding_kind kind = twice ? MB_FINDING_DOUBLE_FREE
+                                : from_realloc ? MB_FINDING_INVALID_REALLOC : MB_FINDING_INVALID_FREE;
+    if (!mb__report_begin(kind)) return;
+    const char *fn = from_realloc ? "realloc" : "free";
+    if (twice) {
+        mb__report_line("  %s of %p: a %lu-byte block that was already freed", fn, p,
+                        (unsigned long)b->info->size);
+    } else if (found && b->info->state != MB_BLOCK_FREE) {
+        long off = (long)((uint8_t *)p - b->user);
+        if (off >= 0 && (size_t)off < b->info->size)
+            mb__report_line("  %s of %p, which malloc never returned: it is %ld bytes inside a "
+                            "%lu-byte block at %p%s",
+                            fn, p, off, (unsigned long)b->info->size, (void *)b->user,
+                            b->info->state == MB_BLOCK_QUARANTINED ? " (already freed)" : "");
+        else if (off < 0)
+            mb__report_line("  %s of %p, which malloc never returned: it is %ld bytes before a "
+                            "%lu-byte block at %p",
+                            fn, p, -off, (unsigned long)b->info->size, (void *)b->user);
+        else
+            mb__report_line("  %s of %p, which malloc never returned: it is %lu bytes after the "
+                            "end of a %lu-byte block at %p",
+                            fn, p, (unsigned long)(off - (long)b->info->size),
+                            (unsigned long)b->info->size, (void *)b->user);
+    } else {
+        char text[768];
+        struct mb_buf w;
+        mb__buf_init(&w, text, sizeof text);
+        mb__where_describe(&w, (uintptr_t)p);
+        mb__report_line("  %s of %p, which malloc never returned: it is %s", fn, p, w.p);
+    }
+    uintptr_t pcs[MB_STACK_MAX];
+    const uintptr_t *f = caller;
+    unsigned n = mb__stack_walk(f[1], f[0], (uintptr_t)caller, pcs, 16);
+    mb__report_pc_stack(twice ? "the second free" : fn, pcs, n, mb__check_tid());
+    if (found && b->info->state != MB_BLOCK_FREE) {
+        if (b->info->free_stack) mb__report_stack("the block was freed", b->info->free_stack, b->info->free_tid);
+        mb__report_stack("the block was allocated", b->info->alloc_stack, b->info->alloc_tid);
+    }
+    mb__report_line("  memboss ignored this %s.", fn);
+    mb__report_end();
+}
+
+/* Validates p; returns 1 and fills b when p is a live block's pointer, else reports. */
+static int validate(void *p, void *caller, int from_realloc, struct block *b)
+{
+    int found = block_at((uintptr_t)p, b);
+    if (MB_LIKELY(found && b->user == p && b->info->state == MB_BLOCK_LIVE)) return 1;
+    report_bad_free(p, caller, from_realloc, b, found);
+    return 0;
+}
+
+static void free_block(struct block *b, void *caller, const char *when)
+{
+    verify_canaries(b, when, caller);
+    b->info->free_stack = mb__stack_capture(caller);
+    b->info->free_tid = mb__check_tid();
+    b->info->state = MB_BLOCK_QUARANTINED;
+    if (b->g) {
+        mb__guard_quarantine(b->g);
+        mb__quarantine_push(b->g, 1, (size_t)b->g->npages * MB_PAGE_SIZE);
+    } else {
+        memset(b->user, (int)mb__opt.free_fill_byte, b->info->size);
+        mb__quarantine_push(b->slot, 0, b->slot_size);
+    }
+}
+
+void mb__check_free(void *p, void *caller, int from_realloc)
+{
+    struct block b;
+    if (!validate(p, caller, from_realloc, &b)) return;
+    free_block(&b, caller, "free");
+}
+
+/* A block leaves quarantine. A canary block's poison must be intact: a changed byte is a
+ * write after free that no guard page caught. */
+void mb__check_release(void *entry, int guarded)
+{
+    if (guarded) {
+        mb__guard_release(entry);
+        return;
+    }
+    struct block b;
+    if (!block_at((uintptr_t)entry, &b)) return;
+    uint8_t fill = (uint8_t)mb__opt.free_fill_byte;
+    const uint8_t *bad = mb__canary_find_bad(b.user, b.info->size, fill);
+    if (bad && mb__report_begin(MB_FINDING_WRITE_AFTER_FREE)) {
+        const uint8_t *last = b.user + b.info->size;
+        while (last > bad && last[-1] == fill) last--;
+        mb__report_line("  a %lu-byte block at %p was written after it was freed: bytes [%lu, %lu) "
+                        "changed while it waited in quarantine",
+                        (unsigned long)b.info->size, (void *)b.user, (unsigned long)(bad - b.user),
+                        (unsigned long)(last - b.user));
+        mb__report_line("  found when the block left quarantine; the write itself was not seen "
+                        "(the block had no guard page)");
+        mb__report_stack("the block was freed", b.info->free_stack, b.info->free_tid);
+        mb__report_stack("the block was allocated", b.info->alloc_stack, b.info->alloc_tid);
+        mb__report_end();
+    }
+    b.info->state = MB_BLOCK_FREE;
+    mb__heap_release(entry);
+}
+
+void *mb__check_realloc(void *p, size_t size, void *caller)
+{
+    struct block b;
+    if (!validate(p, caller, 1, &b)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    /* Always move: a stale pointer to the old block then faults in quarantine. */
+    void *q = mb__check_malloc(size, 0, MB_API_REALLOC, caller);
+    if (!q) return NULL;
+    size_t old = b.info->size;
+    memcpy(q, p, old < size ? old : size);
+    free_block(&b, caller, "realloc");
+    return q;
+}
+
+/* ---- at exit -------------------------------------------------------------------------- */
+
+static void exit_check_guarded(struct mb_guarded *g, void *arg)
+{
+    (void)arg;
+    struct block b = {&g->info, g->run, (size_t)g->npages * MB_PAGE_SIZE, g, g->user};
+    verify_canaries(&b, "exit", NULL);
+}
+
+static void exit_check_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, unsigned idx, void *arg)
+{
+    (void)arg;
+    if (!pg->info || idx >= pg->info_cap || pg->info[idx].state != MB_BLOCK_LIVE) return;
+    struct block b = {&pg->info[idx], slot, bsize, NULL, slot + pg->info[idx].user_off};
+    verify_canaries(&b, "exit", NULL);
+}
+
+void mb__check_at_exit(void)
+{
+    mb__guard_foreach_live(exit_check_guarded, NULL);
+    mb__heap_foreach_block(exit_check_slot, NULL);
+}
+
+/* ---- faults ----------------------------------------------------------------------------- */
+
+static void describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n)
+{
+    mb__report_line("  %s at %p by thread %d:", is_write ? "WRITE" : "READ", (void *)addr,
+                    mb__check_tid());
+    mb__report_pc_stack(NULL, pcs, n, 0);
+}
+
+int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n)
+{
+    void *region = mb__rmap_get(addr);
+    if (!region || *(uint8_t *)region != MB_REGION_GUARD) return 0;
+    struct mb_guarded *g = mb__guard_at(addr);
+    if (!g) {
+        if (!mb__report_begin(MB_FINDING_SEGV)) return 1;
+        describe_access(is_write, addr, pcs, n);
+        mb__report_line("  %p is in memboss's guard arena, in no block", (void *)addr);
+        mb__report_end();
+        return 1;
+    }
+    struct mb_blockinfo *info = &g->info;
+    uint8_t *data_end = g->run + (size_t)g->npages * MB_PAGE_SIZE;
+    if ((uint8_t *)addr < data_end && info->state == MB_BLOCK_QUARANTINED) {
+        if (!mb__report_begin(MB_FINDING_HEAP_USE_AFTER_FREE)) return 1;
+        describe_access(is_write, addr, pcs, n);
+        long off = (long)((uint8_t *)addr - g->user);
+        if (off >= 0 && (uint64_t)off < info->size)
+            mb__report_line("  %p is at offset %ld of a %lu-byte block at %p, freed", (void *)addr,
+                            off, (unsigned long)info->size, (void *)g->user);
+        else
+            mb__report_line("  %p is %ld bytes %s a %lu-byte block at %p, freed", (void *)addr,
+                            off < 0 ? -off : off - (long)info->size, off < 0 ? "before" : "after the end of",
+                            (unsigned long)info->size, (void *)g->user);
+        mb__report_stack("the block was freed", info->free_stack, info->free_tid);
+        mb__report_stack("the block was allocated", info->alloc_stack, info->alloc_tid);
+        mb__report_end();
+        return 1;
+    }
+    /* In g's trailing guard page: past g's end, or before the next run's block. */
+    struct mb_guarded *next = mb__guard_next(g);
+    size_t past = addr - (uintptr_t)(g->user + info->size);
+    int under = next && next->info.state != MB_BLOCK_FREE &&
+                (uintptr_t)next->user - addr < past;
+    struct mb_guarded *b = under ? next : g;
+    int freed = b->info.state != MB_BLOCK_LIVE;
+    enum mb_finding_kind kind = freed ? MB_FINDING_HEAP_USE_AFTER_FREE
+                                : under ? MB_FINDING_HEAP_BUFFER_UNDERFLOW : MB_FINDING_HEAP_BUFFER_OVERFLOW;
+    if (!mb__report_begin(kind)) return 1;
+    describe_access(is_write, addr, pcs, n);
+    if (under)
+        mb__report_line("  %p is %lu bytes before the start of a %lu-byte block at %p%s", (void *)addr,
+                        (unsigned long)((uintptr_t)b->user - addr), (unsigned long)b->info.size,
+                        (void *)b->user, freed ? ", freed" : "");
+    else
+        mb__report_line("  %p is %lu bytes after the end of a %lu-byte block at %p (offset %lu)%s",
+                        (void *)addr, (unsigned long)past, (unsigned long)info->size, (void *)g->user,
+                        (unsigned long)(addr - (uintptr_t)g->user), freed ? ", freed" : "");
+    if (freed) mb__report_stack("the block was freed", b->info.free_stack, b->info.free_tid);
+    mb__report_stack("the block was allocated", b->info.alloc_stack, b->info.alloc_tid);
+    mb__report_end();
+    return 1;
+}

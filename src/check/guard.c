@@ -1,0 +1,178 @@
+/* Guarded blocks. One large PROT_NONE arena is reserved once; a guarded block gets a run
+ * of data pages made read-write, followed by one page left PROT_NONE. Every run is
+ * preceded by the previous run's guard page (page 0 of the arena is never used), so an
+ * overflow and a far underflow both fault at the instruction. The block is placed at the
+ * end of its run, aligned only as much as its size needs (natural_align), so even a
+ * 1-byte overflow of most blocks faults.
+ *
+ * Each mprotect splits the arena's mapping; the kernel caps mappings per process
+ * (vm.max_map_count), so the number of guarded blocks is budgeted (guard_max, then one
+ * in guard_sample), and the first failure turns guarding off for good, with one note. */
+#include "internal.h"
+
+#include <string.h>
+
+#define ARENA_BYTES ((size_t)16 << 30)                  /* reserved address space          */
+#define ARENA_PAGES (ARENA_BYTES / MB_PAGE_SIZE)
+#define MAX_RECORDS ((size_t)1 << 17)
+#define RUN_LISTS 65                                    /* exact lists for 1..64 pages     */
+
+struct guard_region {
+    uint8_t kind; /* MB_REGION_GUARD: what the region map points to */
+};
+
+static struct guard_region region = {MB_REGION_GUARD};
+static uint8_t *arena;                 /* NULL: guarding is off                          */
+static uint32_t *page_owner;           /* arena page -> record id (0 = none)             */
+static struct mb_guarded *records;     /* id 0 unused                                    */
+static uint32_t rec_next = 1, rec_free;/* bump and free list of record ids               */
+static size_t arena_next = 1;          /* next unused arena page (page 0 is a guard)     */
+static uint32_t run_free[RUN_LISTS];   /* record ids whose run is free, by data pages    */
+static size_t guarded_count;           /* live + quarantined guarded blocks              */
+static unsigned long sample_tick;
+static int degraded;                   /* a mapping failed: canaries only from now on    */
+static mb_lock guard_lock;
+
+void mb__guard_init(void)
+{
+    if (mb__opt.guard_max <= 0 && mb__opt.guard_sample <= 0) return;
+    arena = mb__os_reserve(ARENA_BYTES);
+    page_owner = mb__os_map(ARENA_PAGES * sizeof *page_owner);
+    records = mb__os_map(MAX_RECORDS * sizeof *records);
+    if (!arena || !page_owner || !records) {
+        arena = NULL;
+        return;
+    }
+    mb__rmap_set((uintptr_t)arena, ARENA_BYTES, &region);
+}
+
+static void degrade(const char *why)
+{
+    if (degraded) return;
+    degraded = 1;
+    mb__report_note("%s: from now on new blocks get canaries only, not guard pages "
+                    "(%lu guarded blocks live or in quarantine)",
+                    why, (unsigned long)guarded_count);
+}
+
+/* Budget: every block while fewer than guard_max are guarded, then a sample. */
+static int may_guard(void)
+{
+    if (!arena || degraded) return 0;
+    if ((long)guarded_count < mb__opt.guard_max) return 1;
+    if (mb__opt.guard_sample <= 0 || ++sample_tick % (unsigned long)mb__opt.guard_sample) return 0;
+    /* Keep well below the kernel's mapping limit: a live guarded block costs two. */
+    return guarded_count < (size_t)mb__opt.guard_max * 2 && guarded_count < MAX_RECORDS - 1;
+}
+
+/* Largest power of two not above size, at most MB_ALIGN: enough for any object that fits. */
+static size_t natural_alignment(size_t size)
+{
+    size_t a = 1;
+    while (a < MB_ALIGN && a * 2 <= size) a *= 2;
+    return a;
+}
+
+struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
+{
+    if (size > ((size_t)mb__opt.guard_max_size_mb << 20) || align > MB_PAGE_SIZE) return NULL;
+    size_t npages = size ? (size + MB_PAGE_SIZE - 1) / MB_PAGE_SIZE : 1;
+    mb__lock(&guard_lock);
+    if (!may_guard()) {
+        mb__unlock(&guard_lock);
+        return NULL;
+    }
+    uint32_t id = 0;
+    if (npages < RUN_LISTS && run_free[npages]) { /* reuse a run of the same length */
+        id = run_free[npages];
+        run_free[npages] = records[id].next_free;
+    } else if (arena_next + npages + 1 <= ARENA_PAGES) {
+        id = rec_free;
+        if (id) rec_free = records[id].next_free;
+        else if (rec_next < MAX_RECORDS) id = rec_next++;
+        if (id) {
+            records[id].run = arena + arena_next * MB_PAGE_SIZE;
+            records[id].npages = (uint32_t)npages;
+            for (size_t i = 0; i <= npages; i++) page_owner[arena_next + i] = id;
+            arena_next += npages + 1;
+        }
+    }
+    if (!id) {
+        degrade(arena_next + npages + 1 > ARENA_PAGES ? "the guard arena is full"
+                                                      : "too many guarded blocks");
+        mb__unlock(&guard_lock);
+        return NULL;
+    }
+    struct mb_guarded *g = &records[id];
+    if (mb__os_protect(g->run, npages * MB_PAGE_SIZE, 1) != 0) {
+        /* Out of mappings (vm.max_map_count) or memory: give the run back, stop guarding. */
+        g->next_free = npages < RUN_LISTS ? run_free[npages] : 0;
+        if (npages < RUN_LISTS) run_free[npages] = id;
+        degrade("the kernel refused another guard page (vm.max_map_count or memory)");
+        mb__unlock(&guard_lock);
+        return NULL;
+    }
+    guarded_count++;
+    mb__unlock(&guard_lock);
+
+    uint8_t *end = g->run + npages * MB_PAGE_SIZE;
+    size_t a = mb__opt.natural_align ? natural_alignment(size) : MB_ALIGN;
+    if (align > a) a = align;
+    g->user = (uint8_t *)(((uintptr_t)end - size) & ~(uintptr_t)(a - 1));
+    g->next_free = 0;
+    memset(&g->info, 0, sizeof g->info);
+    g->info.size = size;
+    g->info.user_off = (uint32_t)(g->user - g->run);
+    return g;
+}
+
+/* Freed: the data pages become PROT_NONE and their contents are dropped (one call). */
+void mb__guard_quarantine(struct mb_guarded *g)
+{
+    mb__os_discard_none(g->run, (size_t)g->npages * MB_PAGE_SIZE);
+}
+
+/* Out of quarantine: the run (still PROT_NONE) and the record are reusable. */
+void mb__guard_release(struct mb_guarded *g)
+{
+    uint32_t id = (uint32_t)(g - records);
+    mb__lock(&guard_lock);
+    g->info.state = MB_BLOCK_FREE;
+    if (g->npages < RUN_LISTS) {
+        g->next_free = run_free[g->npages];
+        run_free[g->npages] = id;
+    } else { /* long runs are not reused: the address space is large, the records few */
+        for (size_t i = 0; i <= g->npages; i++)
+            page_owner[(size_t)(g->run - arena) / MB_PAGE_SIZE + i] = 0;
+        g->next_free = rec_free;
+        rec_free = id;
+    }
+    guarded_count--;
+    mb__unlock(&guard_lock);
+}
+
+struct mb_guarded *mb__guard_at(uintptr_t addr)
+{
+    if (!arena || addr < (uintptr_t)arena || addr >= (uintptr_t)arena + ARENA_BYTES) return NULL;
+    uint32_t id = page_owner[(addr - (uintptr_t)arena) / MB_PAGE_SIZE];
+    return id ? &records[id] : NULL;
+}
+
+struct mb_guarded *mb__guard_next(struct mb_guarded *g)
+{
+    return mb__guard_at((uintptr_t)(g->run + ((size_t)g->npages + 1) * MB_PAGE_SIZE));
+}
+
+void mb__guard_foreach_live(void (*fn)(struct mb_guarded *g, void *arg), void *arg)
+{
+    if (!arena) return;
+    for (uint32_t id = 1; id < rec_next; id++)
+        if (records[id].info.state == MB_BLOCK_LIVE) fn(&records[id], arg);
+}
+
+void mb__guard_fork(int phase)
+{
+    if (phase == 0) mb__lock(&guard_lock);
+    else if (phase == 1) mb__unlock(&guard_lock);
+    else mb__lock_reset(&guard_lock);
+}

@@ -1,0 +1,48 @@
+/* The quarantine: freed blocks wait here, inaccessible (guarded) or poisoned (canary
+ * blocks), so that a use after free touches memory nobody else owns yet. A FIFO bounded
+ * in bytes (quarantine_size_mb) and in entries; the oldest leave first. */
+#include "internal.h"
+
+#define Q_ENTRIES ((size_t)1 << 20)
+
+struct q_entry {
+    void *entry;   /* struct mb_guarded * or a canary block's start                      */
+    uint32_t guarded;
+    uint32_t pad;
+    size_t bytes;
+};
+
+static struct q_entry *q_ring;
+static size_t q_head, q_tail;  /* entries [q_head, q_tail) modulo Q_ENTRIES              */
+static size_t q_bytes;
+static mb_lock q_lock;
+
+void mb__quarantine_init(void) { q_ring = mb__os_map(Q_ENTRIES * sizeof *q_ring); }
+
+void mb__quarantine_push(void *entry, int guarded, size_t bytes)
+{
+    size_t limit = (size_t)mb__opt.quarantine_size_mb << 20;
+    if (!q_ring) {
+        mb__check_release(entry, guarded);
+        return;
+    }
+    mb__lock(&q_lock);
+    q_ring[q_tail % Q_ENTRIES] = (struct q_entry){entry, (uint32_t)guarded, 0, bytes};
+    q_tail++;
+    q_bytes += bytes;
+    /* Releasing under the lock keeps the FIFO order; release never re-enters here. */
+    while (q_head < q_tail && (q_bytes > limit || q_tail - q_head >= Q_ENTRIES)) {
+        struct q_entry e = q_ring[q_head % Q_ENTRIES];
+        q_head++;
+        q_bytes -= e.bytes;
+        mb__check_release(e.entry, (int)e.guarded);
+    }
+    mb__unlock(&q_lock);
+}
+
+void mb__quarantine_fork(int phase)
+{
+    if (phase == 0) mb__lock(&q_lock);
+    else if (phase == 1) mb__unlock(&q_lock);
+    else mb__lock_reset(&q_lock);
+}

@@ -1,0 +1,117 @@
+/* Stack capture and the stack depot. An allocation records its stack as a 32-bit id; equal
+ * stacks share one record. Capture follows the frame-pointer chain, trusting a frame only
+ * while it lies inside the thread's stack and above the previous one, so hand-written
+ * assembly without frame pointers costs frames, never a crash. The first frame is always
+ * the return address of the call to malloc/free, which is what a learner needs most. */
+#include "internal.h"
+
+#include <string.h>
+
+#define DEPOT_BUCKETS ((size_t)1 << 20)
+#define DEPOT_BYTES ((size_t)1 << 30)  /* reserved, committed as records arrive          */
+
+struct depot_rec {
+    uint32_t next;   /* id of the next record in the bucket, 0 = end                    */
+    uint32_t hash;
+    uint32_t n;      /* frames                                                            */
+    uint32_t pad;
+    uintptr_t pcs[]; /* n frames                                                          */
+};
+
+static _Atomic uint32_t *depot_buckets; /* bucket -> first record id                   */
+static uint8_t *depot_base;            /* records; id = offset / 8                      */
+static size_t depot_used;
+static mb_lock depot_lock;
+
+void mb__stack_init(void)
+{
+    depot_buckets = mb__os_map(DEPOT_BUCKETS * sizeof(uint32_t));
+    depot_base = mb__os_map(DEPOT_BYTES); /* untouched pages cost nothing              */
+    depot_used = 16;                      /* id 0 means "no stack"                       */
+    if (!depot_base) depot_buckets = NULL;
+}
+
+unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs, unsigned max)
+{
+    uintptr_t lo, hi;
+    mb__thread_stack(&lo, &hi);
+    unsigned n = 0;
+    if (max == 0) return 0;
+    pcs[n++] = pc;
+    if (sp > lo) lo = sp;
+    while (n < max && fp >= lo && fp + 16 <= hi && !(fp & 7)) {
+        const uintptr_t *f = (const uintptr_t *)fp;
+        uintptr_t ret = f[1], next = f[0];
+        if (ret < 4096) break;
+        pcs[n++] = ret;
+        if (next <= fp) break; /* frames grow upwards; anything else is not a frame chain */
+        fp = next;
+    }
+    return n;
+}
+
+static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (unsigned i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return (uint32_t)h;
+}
+
+static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
+{
+    if (!depot_buckets || n == 0) return 0;
+    uint32_t h = hash_pcs(pcs, n);
+    _Atomic uint32_t *bucket = &depot_buckets[h & (DEPOT_BUCKETS - 1)];
+    /* Records are immutable once published: readers walk the chain without the lock. */
+    for (uint32_t id = atomic_load_explicit(bucket, memory_order_acquire); id;) {
+        struct depot_rec *r = (struct depot_rec *)(depot_base + (size_t)id * 8);
+        if (r->hash == h && r->n == n && !memcmp(r->pcs, pcs, n * sizeof *pcs)) return id;
+        id = r->next;
+    }
+    size_t bytes = sizeof(struct depot_rec) + n * sizeof(uintptr_t);
+    mb__lock(&depot_lock);
+    if (depot_used + bytes > DEPOT_BYTES) {
+        mb__unlock(&depot_lock);
+        return 0;
+    }
+    uint32_t id = (uint32_t)(depot_used / 8);
+    struct depot_rec *r = (struct depot_rec *)(depot_base + depot_used);
+    depot_used += bytes;
+    r->hash = h;
+    r->n = n;
+    memcpy(r->pcs, pcs, n * sizeof *pcs);
+    r->next = atomic_load_explicit(bucket, memory_order_relaxed);
+    atomic_store_explicit(bucket, id, memory_order_release);
+    mb__unlock(&depot_lock);
+    return id;
+}
+
+uint32_t mb__stack_capture(void *frame)
+{
+    uintptr_t pcs[MB_STACK_MAX];
+    unsigned max = mb__opt.malloc_context_size > MB_STACK_MAX ? MB_STACK_MAX
+                                                             : (unsigned)mb__opt.malloc_context_size;
+    const uintptr_t *f = frame;
+    unsigned n = mb__stack_walk(f[1], f[0], (uintptr_t)frame, pcs, max);
+    return depot_put(pcs, n);
+}
+
+unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max)
+{
+    if (!id || !depot_base) return 0;
+    const struct depot_rec *r = (const struct depot_rec *)(depot_base + (size_t)id * 8);
+    unsigned n = r->n < max ? r->n : max;
+    memcpy(pcs, r->pcs, n * sizeof *pcs);
+    return n;
+}
+
+void mb__stack_fork(int phase)
+{
+    if (phase == 0) mb__lock(&depot_lock);
+    else if (phase == 1) mb__unlock(&depot_lock);
+    else mb__lock_reset(&depot_lock);
+}

@@ -1,0 +1,169 @@
+/* SIGSEGV and SIGBUS: name what the faulting instruction touched, then die of the same
+ * signal. Runs on a per-thread alternate stack, so a stack overflow is reported too.
+ * Nothing here allocates or takes a lock that malloc may hold: heap state is read through
+ * the checker's queries, other regions through where.c's plain reads of /proc.
+ * Faults that are not in memboss's memory go to the handler installed before ours. */
+#include "internal.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define ALT_STACK_SIZE ((size_t)64 << 10)
+
+static struct sigaction prev_segv, prev_bus;
+static MB_TLS void *tl_alt_stack; /* ours, to unmap at thread exit */
+
+void mb__fault_thread_init(void)
+{
+    if (!mb__opt.handle_segv) return;
+    stack_t old;
+    if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE)) return; /* the program's */
+    uint8_t *mem = mb__os_map(ALT_STACK_SIZE + MB_PAGE_SIZE);
+    if (!mem) return;
+    mb__os_protect(mem, MB_PAGE_SIZE, 0); /* a guard below the alternate stack */
+    stack_t ss = {.ss_sp = mem + MB_PAGE_SIZE, .ss_size = ALT_STACK_SIZE, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) == 0) tl_alt_stack = mem;
+    else mb__os_unmap(mem, ALT_STACK_SIZE + MB_PAGE_SIZE);
+}
+
+void mb__fault_thread_exit(void)
+{
+    if (!tl_alt_stack) return;
+    stack_t ss = {.ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    mb__os_unmap(tl_alt_stack, ALT_STACK_SIZE + MB_PAGE_SIZE);
+    tl_alt_stack = NULL;
+}
+
+/* The registers, by name, for the garbage-pattern hints. */
+static const struct {
+    const char *name;
+    int reg;
+} regs[] = {{"rax", REG_RAX}, {"rbx", REG_RBX}, {"rcx", REG_RCX}, {"rdx", REG_RDX},
+            {"rsi", REG_RSI}, {"rdi", REG_RDI}, {"rbp", REG_RBP}, {"r8", REG_R8},
+            {"r9", REG_R9},   {"r10", REG_R10}, {"r11", REG_R11}, {"r12", REG_R12},
+            {"r13", REG_R13}, {"r14", REG_R14}, {"r15", REG_R15}};
+
+/* A register made of a fill byte was read from memory memboss filled: say which. */
+static void report_fill_patterns(const ucontext_t *uc)
+{
+    for (unsigned i = 0; i < sizeof regs / sizeof regs[0]; i++) {
+        uint64_t v = (uint64_t)uc->uc_mcontext.gregs[regs[i].reg];
+        if (mb__opt.malloc_fill_byte >= 0 && v == 0x0101010101010101ull * (uint8_t)mb__opt.malloc_fill_byte)
+            mb__report_line("  register %s = %p is memboss's uninitialized-memory fill: a pointer was "
+                            "read from a heap block that was never written",
+                            regs[i].name, (void *)v);
+        else if (v == 0x0101010101010101ull * (uint8_t)mb__opt.free_fill_byte)
+            mb__report_line("  register %s = %p is memboss's freed-memory fill: a pointer was read "
+                            "from a heap block after it was freed",
+                            regs[i].name, (void *)v);
+    }
+}
+
+static int is_stack_overflow(uintptr_t addr, uintptr_t sp)
+{
+    int tid, in_guard;
+    uintptr_t lo, hi;
+    if (mb__thread_stack_find(addr, &tid, &lo, &hi, &in_guard) && in_guard) return 1;
+    /* The main stack grows on demand: an access near the stack pointer below everything
+     * mapped is the stack running out. */
+    return addr + 65536 >= sp && addr <= sp + 65536 && addr < lo;
+}
+
+static void report_segv(int sig, const siginfo_t *si, const ucontext_t *uc, const uintptr_t *pcs,
+                        unsigned n)
+{
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    long trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+    int is_write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+    int gp = sig == SIGSEGV && trapno == 13; /* general protection: si_addr is not the address */
+    enum mb_finding_kind kind = sig == SIGBUS ? MB_FINDING_BUS_ERROR
+                                : gp           ? MB_FINDING_SEGV
+                                : addr < MB_PAGE_SIZE ? MB_FINDING_NULL_DEREFERENCE
+                                : is_stack_overflow(addr, sp) ? MB_FINDING_STACK_OVERFLOW
+                                                              : MB_FINDING_SEGV;
+    if (!mb__report_begin(kind)) return;
+    if (gp) {
+        mb__report_line("  general-protection fault by thread %d at:", mb__check_tid());
+        mb__report_pc_stack(NULL, pcs, n, 0);
+        mb__report_line("  the CPU refused the access without naming an address: most often a "
+                        "non-canonical pointer (no memory can be there)");
+        report_fill_patterns(uc);
+    } else {
+        mb__report_line("  %s at %p by thread %d:", is_write ? "WRITE" : "READ", (void *)addr,
+                        mb__check_tid());
+        mb__report_pc_stack(NULL, pcs, n, 0);
+        char text[768];
+        struct mb_buf w;
+        mb__buf_init(&w, text, sizeof text);
+        mb__where_describe(&w, addr);
+        mb__report_line("  %p is %s", (void *)addr, w.p);
+        if (kind == MB_FINDING_STACK_OVERFLOW)
+            mb__report_line("  the stack pointer is %p: the stack is exhausted (runaway recursion "
+                            "or a huge local array)", (void *)sp);
+        report_fill_patterns(uc);
+    }
+    mb__report_end();
+}
+
+/* Let the default action happen: returning re-runs the faulting instruction, which
+ * faults again and kills the process with the same signal, core dump included. */
+static void die_by(int sig, const siginfo_t *si)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+    if (si->si_code <= 0) raise(sig); /* sent by kill(): nothing to re-run */
+}
+
+static void chain(const struct sigaction *prev, int sig, siginfo_t *si, void *uc)
+{
+    if (prev->sa_flags & SA_SIGINFO) prev->sa_sigaction(sig, si, uc);
+    else prev->sa_handler(sig);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+    const ucontext_t *uc = ctx;
+    const struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
+    int has_prev = !(prev->sa_flags & SA_SIGINFO) ? prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN
+                                                  : prev->sa_sigaction != NULL;
+    if (si->si_code <= 0) { /* kill(pid, SIGSEGV): not a fault to explain */
+        if (has_prev) chain(prev, sig, si, ctx);
+        else die_by(sig, si);
+        return;
+    }
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    int is_write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+    uintptr_t pcs[MB_STACK_MAX];
+    unsigned n = mb__stack_walk((uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+                                (uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
+                                (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], pcs, 16);
+    if (sig == SIGSEGV && mb__check_explain_fault(addr, is_write, pcs, n)) {
+        die_by(sig, si);
+        return;
+    }
+    if (has_prev) { /* not memboss's memory: the program's own handler decides */
+        chain(prev, sig, si, ctx);
+        return;
+    }
+    report_segv(sig, si, uc, pcs, n);
+    die_by(sig, si);
+}
+
+void mb__fault_install(void)
+{
+    if (!mb__opt.handle_segv) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &prev_segv);
+    sigaction(SIGBUS, &sa, &prev_bus);
+}

@@ -1,0 +1,364 @@
+/* Thread heaps and the fast paths of malloc and free.
+ *
+ * malloc: one bin per size class holds a 64-bit mask of free blocks taken from one bitmap
+ * word of a page. The fast path is: class lookup, load mask, count trailing zeros, clear
+ * the bit, set it in the page's alloc bitmap, multiply. No lock, no atomic.
+ * free: the region map gives the segment, the slice gives the page; the block index comes
+ * from a multiply by the page's reciprocal; the alloc bit is checked (double free) and
+ * cleared. A block of a page owned by another heap is freed by setting its bit in the
+ * page's remote bitmap atomically; the owner collects those bits on its slow path. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+MB_TLS struct mb_heap *mb__tl_heap;
+
+/* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
+ * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+static inline uint64_t word_valid_mask(const struct mb_page *pg, unsigned w)
+{
+    unsigned left = pg->capacity - w * 64;
+    return left >= 64 ? ~0ull : ((1ull << left) - 1);
+}
+
+static void list_push(struct mb_bin *b, struct mb_page *pg)
+{
+    pg->prev = NULL;
+    pg->next = b->pages;
+    if (b->pages) b->pages->prev = pg;
+    b->pages = pg;
+    pg->in_list = 1;
+}
+
+static void list_remove(struct mb_bin *b, struct mb_page *pg)
+{
+    if (pg->prev) pg->prev->next = pg->next;
+    else b->pages = pg->next;
+    if (pg->next) pg->next->prev = pg->prev;
+    pg->next = pg->prev = NULL;
+    pg->in_list = 0;
+}
+
+/* A page of this heap has no block left in use: give it back, unless it is the page the
+ * bin allocates from, or another thread is about to hand it remote frees. */
+static void page_maybe_release(struct mb_heap *h, struct mb_page *pg)
+{
+    struct mb_bin *b = &h->bins[pg->cls];
+    if (pg->used || b->page == pg || atomic_load(&pg->remote_pending)) return;
+    if (pg->in_list) list_remove(b, pg);
+    mb__segment_page_free(pg);
+}
+
+/* Apply the remote frees other threads left in this heap's pages. */
+static void collect_remote(struct mb_heap *h)
+{
+    struct mb_page *pg = atomic_exchange_explicit(&h->remote_pages, NULL, memory_order_acquire);
+    while (pg) {
+        struct mb_page *next = pg->remote_next;
+        atomic_store_explicit(&pg->remote_pending, 0, memory_order_seq_cst);
+        for (unsigned w = 0; w * 64 < pg->capacity; w++) {
+            if (!atomic_load_explicit(&pg->remote[w], memory_order_relaxed)) continue;
+            uint64_t r = atomic_exchange_explicit(&pg->remote[w], 0, memory_order_acquire);
+            STORE(pg->alloc[w], LOAD(pg->alloc[w]) & ~r);
+            pg->used = (uint16_t)(pg->used - __builtin_popcountll(r));
+        }
+        struct mb_bin *b = &h->bins[pg->cls];
+        if (!pg->in_list && b->page != pg) list_push(b, pg);
+        page_maybe_release(h, pg);
+        pg = next;
+    }
+}
+
+/* Take the next bitmap word of pg with free blocks into the bin. Returns 0 when the page
+ * has none left. */
+static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
+{
+    if (pg->used >= pg->capacity) return 0;
+    unsigned words = (pg->capacity + 63u) / 64u;
+    for (unsigned k = 0; k < words; k++) {
+        unsigned w = pg->cursor + k;
+        if (w >= words) w -= words;
+        uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w);
+        if (!avail) continue;
+        b->mask = avail;
+        b->word = w;
+        b->base = pg->start + (size_t)w * 64 * pg->bsize;
+        b->page = pg;
+        pg->used = (uint16_t)(pg->used + __builtin_popcountll(avail));
+        pg->cursor = (uint16_t)(w + 1 == words ? 0 : w + 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* The bin's mask is empty: refill it from the current page, another page with free
+ * blocks, or a new page. */
+static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
+{
+    struct mb_bin *b = &h->bins[cls];
+    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) collect_remote(h);
+    struct mb_page *pg = b->page;
+    if (pg && bin_take_word(b, pg)) return 1;
+    if (pg) { /* full: detach; a local or remote free puts it back on the list */
+        b->page = NULL;
+        pg->in_list = 0;
+    }
+    while ((pg = b->pages) != NULL) {
+        list_remove(b, pg);
+        pg->in_list = 1; /* attached as the current page */
+        b->page = pg;
+        if (bin_take_word(b, pg)) return 1;
+        b->page = NULL;
+        pg->in_list = 0;
+    }
+    pg = mb__segment_page_alloc(h, (uint8_t)cls);
+    if (!pg) return 0;
+    pg->in_list = 1;
+    b->page = pg;
+    return bin_take_word(b, pg);
+}
+
+static inline void *bin_pop(struct mb_bin *b)
+{
+    uint64_t m = b->mask;
+    unsigned i = (unsigned)__builtin_ctzll(m);
+    b->mask = m & (m - 1);
+    STORE(b->page->alloc[b->word], LOAD(b->page->alloc[b->word]) | (1ull << i));
+    return b->base + (size_t)i * b->bsize;
+}
+
+static MB_NOINLINE void *malloc_slow(size_t size)
+{
+    struct mb_heap *h = mb__tl_heap;
+    if (!h && !(h = mb__thread_init())) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    unsigned cls = mb__size_class(size);
+    struct mb_bin *b = &h->bins[cls];
+    if (!b->mask && !bin_refill(h, cls)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return bin_pop(b);
+}
+
+void *mb__heap_malloc(size_t size)
+{
+    if (MB_LIKELY(size <= MB_SMALL_MAX)) {
+        struct mb_heap *h = mb__tl_heap;
+        if (MB_LIKELY(h != NULL)) {
+            struct mb_bin *b = &h->bins[mb__size_class(size)];
+            if (MB_LIKELY(b->mask != 0)) return bin_pop(b);
+        }
+        return malloc_slow(size);
+    }
+    return mb__huge_alloc(size, 0, 0);
+}
+
+/* Blocks of a class whose size is a multiple of `align` are aligned, because pages start
+ * on a 64 KiB boundary: pick the first such class that fits. No block ever starts
+ * anywhere but at its slot, so free never sees interior pointers. */
+void *mb__heap_malloc_aligned(size_t size, size_t align)
+{
+    if (align <= MB_ALIGN) return mb__heap_malloc(size);
+    if (size < align) size = align;
+    if (align <= MB_PAGE_SIZE && size <= MB_SMALL_MAX) {
+        for (unsigned c = mb__size_class(size); c < MB_NUM_CLASSES; c++) {
+            if (mb__class_bsize[c] % align == 0) return mb__heap_malloc(mb__class_bsize[c]);
+        }
+    }
+    return mb__huge_alloc(size, align, 0);
+}
+
+/* ---- free ------------------------------------------------------------------------------ */
+
+/* Reports are made by the caller's layer: heap.c only says what is wrong. */
+enum { FREE_OK = 0, FREE_NOT_OURS, FREE_INTERIOR, FREE_DOUBLE };
+
+static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
+{
+    uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_release);
+    if (old & bit) return FREE_DOUBLE;
+    if (!(LOAD(pg->alloc[w]) & bit)) {
+        atomic_fetch_and_explicit(&pg->remote[w], ~bit, memory_order_relaxed);
+        return FREE_DOUBLE;
+    }
+    if (!atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
+        struct mb_heap *owner = pg->owner;
+        struct mb_page *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
+        do pg->remote_next = head;
+        while (!atomic_compare_exchange_weak_explicit(&owner->remote_pages, &head, pg,
+                                                      memory_order_release,
+                                                      memory_order_relaxed));
+    }
+    return FREE_OK;
+}
+
+static MB_NOINLINE void free_local_slow(struct mb_heap *h, struct mb_page *pg)
+{
+    if (pg->used == 0) page_maybe_release(h, pg);
+    else if (!pg->in_list) list_push(&h->bins[pg->cls], pg);
+}
+
+/* Free the block starting at p. Returns FREE_* for the caller to report. */
+static inline int heap_free_block(void *p)
+{
+    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
+    if (MB_UNLIKELY(!s)) return FREE_NOT_OURS;
+    if (MB_UNLIKELY(s->kind != MB_REGION_SEGMENT)) {
+        if (s->kind != MB_REGION_HUGE) return FREE_NOT_OURS;
+        struct mb_huge *hb = (struct mb_huge *)s;
+        if (hb->user != p) return (uint8_t *)p >= hb->base ? FREE_INTERIOR : FREE_NOT_OURS;
+        mb__huge_free(hb);
+        return FREE_OK;
+    }
+    uintptr_t soff = (uintptr_t)p - (uintptr_t)s->base;
+    struct mb_page *pg = s->pages[soff >> MB_SLICE_SHIFT].head;
+    if (MB_UNLIKELY(!pg)) return FREE_NOT_OURS;
+    uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
+    uint64_t idx = (off * pg->magic) >> 40;
+    if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) {
+        return idx >= pg->capacity ? FREE_NOT_OURS : FREE_INTERIOR;
+    }
+    unsigned w = (unsigned)(idx >> 6);
+    uint64_t bit = 1ull << (idx & 63);
+    struct mb_heap *h = mb__tl_heap;
+    if (MB_UNLIKELY(pg->owner != h)) return free_remote(pg, w, bit);
+    uint64_t a = pg->alloc[w];
+    if (MB_UNLIKELY(!(a & bit) || (atomic_load_explicit(&pg->remote[w], memory_order_relaxed) & bit)))
+        return FREE_DOUBLE;
+    STORE(pg->alloc[w], a & ~bit);
+    pg->used--;
+    if (MB_UNLIKELY(pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
+    return FREE_OK;
+}
+
+/* Fast mode's only report: hardening stops double and invalid frees every time. */
+static MB_NOINLINE void report_bad_free(void *p, int why)
+{
+    enum mb_finding_kind k = why == FREE_DOUBLE ? MB_FINDING_DOUBLE_FREE : MB_FINDING_INVALID_FREE;
+    if (!mb__report_begin(k)) return;
+    if (why == FREE_DOUBLE)
+        mb__report_line("  free of %p: the block is already free", p);
+    else if (why == FREE_INTERIOR)
+        mb__report_line("  free of %p, which points inside a heap block, not at its start", p);
+    else
+        mb__report_line("  free of %p, which malloc never returned", p);
+    mb__report_line("  memboss ignored this free (run under `memboss run` for the full story).");
+    mb__report_end();
+}
+
+void mb__heap_free(void *p)
+{
+    int r = heap_free_block(p);
+    if (MB_UNLIKELY(r != FREE_OK)) report_bad_free(p, r);
+}
+
+/* Release without reporting, for the checker, which has validated p itself. Returns 0
+ * on success. */
+int mb__heap_release(void *p) { return heap_free_block(p); }
+
+int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page **page,
+                  struct mb_huge **huge, int *allocated)
+{
+    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
+    if (!s) return 0;
+    if (s->kind == MB_REGION_HUGE) {
+        struct mb_huge *hb = (struct mb_huge *)s;
+        if ((const uint8_t *)p < hb->base || (const uint8_t *)p >= hb->base + hb->map_size) return 0;
+        *start = hb->user;
+        *bsize = hb->usable;
+        *page = NULL;
+        *huge = hb;
+        *allocated = 1;
+        return 1;
+    }
+    if (s->kind != MB_REGION_SEGMENT) return 0;
+    uintptr_t soff = (uintptr_t)p - (uintptr_t)s->base;
+    struct mb_page *pg = s->pages[soff >> MB_SLICE_SHIFT].head;
+    if (!pg || !pg->start) return 0;
+    uint64_t off = (uint64_t)((const uint8_t *)p - pg->start);
+    uint64_t idx = (off * pg->magic) >> 40;
+    if (idx >= pg->capacity) return 0;
+    *start = pg->start + idx * pg->bsize;
+    *bsize = pg->bsize;
+    *page = pg;
+    *huge = NULL;
+    *allocated = (LOAD(pg->alloc[idx >> 6]) >> (idx & 63)) & 1;
+    return 1;
+}
+
+size_t mb__heap_usable_size(const void *p)
+{
+    uint8_t *start;
+    size_t bsize;
+    struct mb_page *pg;
+    struct mb_huge *hb;
+    int allocated;
+    if (!p || !mb__heap_find(p, &start, &bsize, &pg, &hb, &allocated) || !allocated) return 0;
+    if (hb) return hb->user == p ? hb->usable : 0;
+    return start == p ? bsize : 0;
+}
+
+/* ---- thread heaps -------------------------------------------------------------------- */
+
+static mb_lock heaps_lock;
+static struct mb_heap *heaps_all, *heaps_orphans;
+
+/* A new thread adopts the heap of an exited one, pages and all, or gets a fresh heap. */
+struct mb_heap *mb__heap_acquire(int tid)
+{
+    mb__lock(&heaps_lock);
+    struct mb_heap *h = heaps_orphans;
+    if (h) {
+        heaps_orphans = h->next_orphan;
+        h->next_orphan = NULL;
+    }
+    mb__unlock(&heaps_lock);
+    if (!h) {
+        h = mb__meta_alloc(sizeof *h);
+        if (!h) return NULL;
+        for (unsigned c = 1; c < MB_NUM_CLASSES; c++) h->bins[c].bsize = mb__class_bsize[c];
+        mb__lock(&heaps_lock);
+        h->next = heaps_all;
+        heaps_all = h;
+        mb__unlock(&heaps_lock);
+    }
+    h->tid = tid;
+    return h;
+}
+
+/* The thread is gone: its heap waits, with its pages, for the next new thread. Frees
+ * into its pages meanwhile take the remote path (the owner is no thread's mb__tl_heap). */
+void mb__heap_thread_exit(struct mb_heap *h)
+{
+    h->tid = 0;
+    mb__lock(&heaps_lock);
+    h->next_orphan = heaps_orphans;
+    heaps_orphans = h;
+    mb__unlock(&heaps_lock);
+}
+
+void mb__heap_fork(int phase)
+{
+    if (phase == 0) {
+        mb__lock(&heaps_lock);
+    } else if (phase == 1) {
+        mb__unlock(&heaps_lock);
+    } else {
+        /* Only the forking thread lives on in the child: every other heap is an orphan. */
+        mb__lock_reset(&heaps_lock);
+        heaps_orphans = NULL;
+        for (struct mb_heap *h = heaps_all; h; h = h->next) {
+            if (h == mb__tl_heap) continue;
+            h->tid = 0;
+            h->next_orphan = heaps_orphans;
+            heaps_orphans = h;
+        }
+    }
+}

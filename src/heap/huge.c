@@ -1,0 +1,85 @@
+/* Huge blocks (above MB_SMALL_MAX): a mapping each, aligned to MB_SEGMENT_SIZE so that the
+ * region map, which has one entry per 4 MiB chunk, can name them. Freeing unmaps at once:
+ * the memory goes back to the OS. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+static mb_lock huge_lock;
+static struct mb_huge *huge_free_descs;
+
+static struct mb_huge *desc_get(void)
+{
+    mb__lock(&huge_lock);
+    struct mb_huge *d = huge_free_descs;
+    if (d) huge_free_descs = d->next_free;
+    mb__unlock(&huge_lock);
+    if (!d) d = mb__meta_alloc(sizeof *d);
+    return d;
+}
+
+static void desc_put(struct mb_huge *d)
+{
+    mb__lock(&huge_lock);
+    d->next_free = huge_free_descs;
+    huge_free_descs = d;
+    mb__unlock(&huge_lock);
+}
+
+void *mb__huge_alloc(size_t size, size_t align, int checked)
+{
+    if (size > PTRDIFF_MAX - MB_SEGMENT_SIZE || align > ((size_t)1 << 40)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t map_align = align > MB_SEGMENT_SIZE ? align : MB_SEGMENT_SIZE;
+    size_t map_size = mb__align_up(size, MB_PAGE_SIZE);
+    struct mb_huge *d = desc_get();
+    uint8_t *base = d ? mb__os_map_aligned(map_size, map_align) : NULL;
+    if (!base) {
+        if (d) desc_put(d);
+        errno = ENOMEM;
+        return NULL;
+    }
+    d->kind = MB_REGION_HUGE;
+    d->checked = (uint8_t)checked;
+    d->base = base;
+    d->map_size = map_size;
+    d->user = base; /* map_align is a multiple of align */
+    d->usable = map_size;
+    d->info = NULL;
+    mb__rmap_set((uintptr_t)base, map_size, d);
+    return base;
+}
+
+void mb__huge_free(struct mb_huge *d)
+{
+    mb__rmap_set((uintptr_t)d->base, d->map_size, NULL);
+    mb__os_unmap(d->base, d->map_size);
+    desc_put(d);
+}
+
+/* Shrink in place (giving the tail back), or grow in place when the pages after the
+ * mapping are free: mremap without MAYMOVE. Returns NULL when the block must move. */
+void *mb__huge_realloc(struct mb_huge *d, size_t size)
+{
+    size_t need = mb__align_up(size, MB_PAGE_SIZE);
+    if (need < size || size <= MB_SMALL_MAX) return NULL;
+    if (need <= d->map_size) {
+        if (need < d->map_size / 2) return NULL; /* moving to a smaller home saves more */
+        return d->user;
+    }
+    if (mb__os_grow_in_place(d->base, d->map_size, need) != 0) return NULL;
+    mb__rmap_set((uintptr_t)d->base, need, d);
+    d->map_size = need;
+    d->usable = need;
+    return d->user;
+}
+
+void mb__huge_fork(int phase)
+{
+    if (phase == 0) mb__lock(&huge_lock);
+    else if (phase == 1) mb__unlock(&huge_lock);
+    else mb__lock_reset(&huge_lock);
+}

@@ -1,0 +1,179 @@
+/* Segments and pages: carving 4 MiB segments into pages of one size class, and taking
+ * emptied pages back. Pages are handed to thread heaps; this file takes the one global
+ * segment lock, on the slow path only (a page holds 8 to 4096 blocks). */
+#include "internal.h"
+
+#include <string.h>
+
+uint32_t mb__class_bsize[MB_NUM_CLASSES];
+static uint8_t class_slices[MB_NUM_CLASSES];
+
+static mb_lock seg_lock;
+static struct mb_segment *seg_list;   /* every segment, newest first                  */
+/* Free slices whose memory was not yet returned to the OS. Once this passes the limit all
+ * dirty slices are discarded: emptied memory goes back to the OS, churn does not pay a
+ * page fault per page. */
+static size_t seg_dirty_bytes;
+#define SEG_DIRTY_LIMIT ((size_t)16 << 20)
+
+size_t mb__class_size(unsigned cls) { return mb__class_bsize[cls]; }
+unsigned mb__class_slices(unsigned cls) { return class_slices[cls]; }
+
+/* Runs once, from mb__init, before any allocation. */
+void mb__segment_init(void)
+{
+    for (unsigned c = 1; c < MB_NUM_CLASSES; c++) {
+        size_t b;
+        if (c <= 8) {
+            b = (size_t)c * 16;
+        } else {
+            unsigned w = 7 + (c - 9) / 4, sub = (c - 9) % 4;
+            b = ((size_t)1 << w) + (size_t)(sub + 1) * ((size_t)1 << (w - 2));
+        }
+        mb__class_bsize[c] = (uint32_t)b;
+        size_t slices = (b * MB_PAGE_MIN_BLOCKS + MB_SLICE_SIZE - 1) / MB_SLICE_SIZE;
+        class_slices[c] = (uint8_t)slices;
+    }
+}
+
+/* First run of n free slices in a 64-bit map, or -1. */
+static int find_run(uint64_t free_map, unsigned n)
+{
+    uint64_t run = free_map;
+    for (unsigned i = 1; i < n; i++) run &= free_map >> i; /* bit j: slices j..j+n-1 free */
+    if (n > 1) run &= (n >= 64) ? 0 : (~0ull >> (n - 1));
+    return run ? __builtin_ctzll(run) : -1;
+}
+
+static struct mb_segment *segment_new(void)
+{
+    uint8_t *base = mb__os_map_aligned(MB_SEGMENT_SIZE, MB_SEGMENT_SIZE);
+    if (!base) return NULL;
+    struct mb_segment *s = mb__meta_alloc(sizeof *s);
+    if (!s) {
+        mb__os_unmap(base, MB_SEGMENT_SIZE);
+        return NULL;
+    }
+    s->kind = MB_REGION_SEGMENT;
+    s->base = base;
+    s->free_slices = ~0ull;
+    s->next = seg_list;
+    seg_list = s;
+    mb__rmap_set((uintptr_t)base, MB_SEGMENT_SIZE, s);
+    return s;
+}
+
+static void discard_dirty(void)
+{
+    for (struct mb_segment *s = seg_list; s; s = s->next) {
+        uint64_t d = s->dirty_slices;
+        while (d) {
+            unsigned i = (unsigned)__builtin_ctzll(d), j = i;
+            while (j < 64 && (d >> j & 1)) j++;
+            mb__os_discard(s->base + (size_t)i * MB_SLICE_SIZE, (size_t)(j - i) * MB_SLICE_SIZE);
+            d &= ~(j == 64 ? ~0ull << i : ((1ull << j) - 1) & (~0ull << i));
+        }
+        s->dirty_slices = 0;
+    }
+    seg_dirty_bytes = 0;
+}
+
+struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls)
+{
+    unsigned n = class_slices[cls];
+    mb__lock(&seg_lock);
+    struct mb_segment *s;
+    int at = -1;
+    /* Prefer slices that are still dirty (no page faults), then any free run. */
+    for (s = seg_list; s; s = s->next) {
+        if ((at = find_run(s->free_slices & s->dirty_slices, n)) >= 0) break;
+    }
+    if (!s) {
+        for (s = seg_list; s; s = s->next) {
+            if ((at = find_run(s->free_slices, n)) >= 0) break;
+        }
+    }
+    if (!s) {
+        s = segment_new();
+        at = 0;
+    }
+    if (!s) {
+        mb__unlock(&seg_lock);
+        return NULL;
+    }
+    uint64_t bits = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << at;
+    s->free_slices &= ~bits;
+    size_t was_dirty = (size_t)__builtin_popcountll(s->dirty_slices & bits);
+    s->dirty_slices &= ~bits;
+    seg_dirty_bytes -= was_dirty * MB_SLICE_SIZE;
+    mb__unlock(&seg_lock);
+
+    struct mb_page *pg = &s->pages[at];
+    for (unsigned i = 0; i < n; i++) s->pages[at + i].head = pg;
+    uint32_t bsize = mb__class_bsize[cls];
+    size_t cap = (size_t)n * MB_SLICE_SIZE / bsize;
+    if (cap > MB_PAGE_MAX_BLOCKS) cap = MB_PAGE_MAX_BLOCKS;
+    pg->start = s->base + (size_t)at * MB_SLICE_SIZE;
+    pg->owner = h;
+    pg->next = pg->prev = NULL;
+    pg->remote_next = NULL;
+    pg->magic = ((uint64_t)1 << 40) / bsize + 1;
+    pg->bsize = bsize;
+    pg->capacity = (uint16_t)cap;
+    pg->used = 0;
+    pg->cursor = 0;
+    pg->cls = cls;
+    pg->nslices = (uint8_t)n;
+    pg->in_list = 0;
+    /* alloc[] and remote[] are all zero: a free page keeps them so (see page_free). */
+    return pg;
+}
+
+void mb__segment_page_free(struct mb_page *pg)
+{
+    struct mb_segment *s = mb__rmap_get((uintptr_t)pg->start);
+    unsigned at = (unsigned)(((uintptr_t)pg->start - (uintptr_t)s->base) >> MB_SLICE_SHIFT);
+    unsigned n = pg->nslices;
+    memset(pg->alloc, 0, sizeof pg->alloc);
+    pg->start = NULL;
+    pg->owner = NULL;
+    pg->used = 0;
+    for (unsigned i = 0; i < n; i++) s->pages[at + i].head = NULL;
+    uint64_t bits = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << at;
+    mb__lock(&seg_lock);
+    s->free_slices |= bits;
+    s->dirty_slices |= bits;
+    seg_dirty_bytes += (size_t)n * MB_SLICE_SIZE;
+    if (seg_dirty_bytes > SEG_DIRTY_LIMIT) discard_dirty();
+    mb__unlock(&seg_lock);
+}
+
+void mb__segment_lock_fork(int phase)
+{
+    if (phase == 0) mb__lock(&seg_lock);
+    else if (phase == 1) mb__unlock(&seg_lock);
+    else mb__lock_reset(&seg_lock);
+}
+
+/* Calls fn for each allocated block (bitmap bit set) of every page. The caller makes sure
+ * no other thread allocates meanwhile (or accepts a racy view). */
+void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_page *pg,
+                                       unsigned idx, void *arg),
+                            void *arg)
+{
+    for (struct mb_segment *s = seg_list; s; s = s->next) {
+        for (unsigned i = 0; i < MB_SLICES_PER_SEGMENT; i++) {
+            struct mb_page *pg = &s->pages[i];
+            if (pg->head != pg || !pg->start) continue;
+            for (unsigned w = 0; w * 64 < pg->capacity; w++) {
+                uint64_t bits = __atomic_load_n(&pg->alloc[w], __ATOMIC_RELAXED);
+                while (bits) {
+                    unsigned b = (unsigned)__builtin_ctzll(bits);
+                    bits &= bits - 1;
+                    unsigned idx = w * 64 + b;
+                    fn(pg->start + (size_t)idx * pg->bsize, pg->bsize, pg, idx, arg);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+/* Process start, threads and fork.
+ *
+ * The first call to any allocation function initialises the process, whatever runs first:
+ * the loader, another library's constructor, or main. The heap is made usable before
+ * anything that may itself call malloc (pthread_atfork, atexit), so such calls re-enter
+ * a working allocator. */
+#include "internal.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+struct mb_options mb__opt;
+int mb__check_mode;
+_Atomic int mb__init_state;
+static _Atomic int init_owner; /* tid running mb__init, to let it re-enter */
+static pthread_key_t thread_key;
+static int thread_key_ok;
+
+/* ---- thread stacks ------------------------------------------------------------------- */
+/* Known thread stacks, for stack walking and for naming addresses. A fixed table: it is
+ * read from the fault handler. */
+#define MB_MAX_THREADS 4096
+struct thread_slot {
+    _Atomic int tid; /* 0: free */
+    uintptr_t lo, hi;
+};
+static struct thread_slot thread_slots[MB_MAX_THREADS];
+static MB_TLS uintptr_t tl_stack_lo, tl_stack_hi;
+static MB_TLS int tl_slot = -1;
+
+/* Find the /proc/self/maps line containing addr. Plain syscalls, no allocation. */
+static int maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+    char local[4096];
+    int fd = mb__os_open_read("/proc/self/maps");
+    if (fd < 0) return 0;
+    size_t have = 0;
+    int found = 0;
+    for (;;) {
+        ssize_t r = mb__os_read(fd, local + have, sizeof local - have);
+        if (r <= 0) break;
+        have += (size_t)r;
+        size_t start = 0;
+        for (size_t i = 0; i < have; i++) {
+            if (local[i] != '\n') continue;
+            uintptr_t a = 0, b = 0;
+            size_t j = start;
+            for (; j < i && local[j] != '-'; j++)
+                a = a * 16 + (uintptr_t)(local[j] <= '9' ? local[j] - '0' : local[j] - 'a' + 10);
+            for (j++; j < i && local[j] != ' '; j++)
+                b = b * 16 + (uintptr_t)(local[j] <= '9' ? local[j] - '0' : local[j] - 'a' + 10);
+            if (addr >= a && addr < b) {
+                *lo = a;
+                *hi = b;
+                found = 1;
+                break;
+            }
+            start = i + 1;
+        }
+        if (found) break;
+        memmove(local, local + start, have - start);
+        have -= start;
+        if (have == sizeof local) have = 0; /* a line longer than the buffer: skip it */
+    }
+    mb__os_close(fd);
+    return found;
+}
+
+static void thread_register_stack(void)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo, hi;
+    if (!maps_find(sp, &lo, &hi)) {
+        lo = sp & ~(uintptr_t)0xfff;
+        hi = lo + MB_PAGE_SIZE;
+    }
+    int tid = mb__os_tid();
+    if (tid == getpid()) { /* the main stack grows on demand, up to its rlimit */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < hi)
+            lo = hi - rl.rlim_cur;
+    }
+    tl_stack_lo = lo;
+    tl_stack_hi = hi;
+    for (int i = 0; i < MB_MAX_THREADS; i++) {
+        int expect = 0;
+        if (atomic_load_explicit(&thread_slots[i].tid, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong(&thread_slots[i].tid, &expect, -1)) {
+            thread_slots[i].lo = lo;
+            thread_slots[i].hi = hi;
+            atomic_store_explicit(&thread_slots[i].tid, tid, memory_order_release);
+            tl_slot = i;
+            return;
+        }
+    }
+}
+
+void mb__thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = tl_stack_lo;
+    *hi = tl_stack_hi;
+}
+
+int mb__thread_stack_find(uintptr_t addr, int *tid, uintptr_t *lo, uintptr_t *hi, int *in_guard)
+{
+    for (int i = 0; i < MB_MAX_THREADS; i++) {
+        int t = atomic_load_explicit(&thread_slots[i].tid, memory_order_acquire);
+        if (t <= 0) continue;
+        uintptr_t l = thread_slots[i].lo, h = thread_slots[i].hi;
+        if (addr >= l - MB_PAGE_SIZE && addr < h) {
+            *tid = t;
+            *lo = l;
+            *hi = h;
+            *in_guard = addr < l;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- threads --------------------------------------------------------------------------- */
+
+static void thread_exit(void *arg)
+{
+    struct mb_heap *h = arg;
+    if (mb__tl_heap == h) mb__tl_heap = NULL;
+    if (tl_slot >= 0) {
+        atomic_store(&thread_slots[tl_slot].tid, 0);
+        tl_slot = -1;
+    }
+    mb__fault_thread_exit();
+    mb__heap_thread_exit(h);
+}
+
+struct mb_heap *mb__thread_init(void)
+{
+    if (atomic_load_explicit(&mb__init_state, memory_order_acquire) != 2) {
+        mb__init();
+        if (mb__tl_heap) return mb__tl_heap;
+    }
+    struct mb_heap *h = mb__heap_acquire(mb__os_tid());
+    if (!h) return NULL;
+    mb__tl_heap = h;
+    if (thread_key_ok) pthread_setspecific(thread_key, h);
+    if (mb__check_mode) {
+        thread_register_stack();
+        mb__fault_thread_init();
+    }
+    return h;
+}
+
+/* ---- fork ---------------------------------------------------------------------------- */
+/* Every lock of ours is taken before fork, in one order, and released in both processes:
+ * a child of a threaded program must not find a lock held by a thread it does not have. */
+static void fork_phase(int phase)
+{
+    void (*const steps[])(int) = {mb__heap_fork,      mb__quarantine_fork, mb__guard_fork,
+                                  mb__segment_lock_fork, mb__huge_fork,    mb__stack_fork,
+                                  mb__rmap_fork,      mb__meta_lock_fork};
+    const int n = (int)(sizeof steps / sizeof steps[0]);
+    if (phase == 0) {
+        for (int i = 0; i < n; i++) steps[i](0);
+    } else {
+        for (int i = n - 1; i >= 0; i--) steps[i](phase);
+    }
+    if (phase == 2) {
+        mb__report_fork_child();
+        if (mb__check_mode && tl_slot >= 0) { /* the child's only thread has a new tid */
+            for (int i = 0; i < MB_MAX_THREADS; i++)
+                if (i != tl_slot) atomic_store(&thread_slots[i].tid, 0);
+            atomic_store(&thread_slots[tl_slot].tid, mb__os_tid());
+        }
+        if (mb__tl_heap) mb__tl_heap->tid = mb__os_tid();
+    }
+}
+static void fork_prepare(void) { fork_phase(0); }
+static void fork_parent(void) { fork_phase(1); }
+static void fork_child(void) { fork_phase(2); }
+
+/* ---- process ------------------------------------------------------------------------ */
+
+/* Before libc has set environ, read the variable from /proc/self/environ. */
+static const char *read_options_env(void)
+{
+    const char *v = mb__os_getenv("MEMBOSS_OPTIONS");
+    if (v) return v;
+    extern char **environ;
+    if (environ) return NULL;
+    static char env[8192];
+    int fd = mb__os_open_read("/proc/self/environ");
+    if (fd < 0) return NULL;
+    ssize_t n = mb__os_read(fd, env, sizeof env - 1);
+    mb__os_close(fd);
+    if (n <= 0) return NULL;
+    env[n] = 0;
+    static const char key[] = "MEMBOSS_OPTIONS=";
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1)
+        if (!strncmp(env + i, key, sizeof key - 1)) return env + i + sizeof key - 1;
+    return NULL;
+}
+
+void mb__init(void)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&mb__init_state, &expect, 1)) {
+        if (expect == 2 || atomic_load(&init_owner) == mb__os_tid()) return;
+        while (atomic_load_explicit(&mb__init_state, memory_order_acquire) != 2) sched_yield();
+        return;
+    }
+    atomic_store(&init_owner, mb__os_tid());
+    mb__options_defaults(&mb__opt);
+    mb__options_parse(&mb__opt, read_options_env(), getauxval(AT_SECURE) != 0);
+    mb__check_mode = mb__opt.mode == 1;
+    mb__segment_init();
+    mb__report_init();
+    if (mb__check_mode) mb__check_init();
+    /* The heap works from here on: what follows may call malloc. */
+    struct mb_heap *h = mb__heap_acquire(mb__os_tid());
+    mb__tl_heap = h;
+    atomic_store_explicit(&mb__init_state, 2, memory_order_release);
+    thread_key_ok = pthread_key_create(&thread_key, thread_exit) == 0;
+    if (thread_key_ok && h) pthread_setspecific(thread_key, h);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    atexit(mb__report_exit_status);
+    if (mb__check_mode) {
+        thread_register_stack();
+        mb__fault_install();
+        mb__fault_thread_init();
+    }
+}
+
+/* MEMBOSS_NO_CHILDREN: check this process only. Our entry leaves LD_PRELOAD (edited in
+ * place, others' entries kept) and the options leave the environment, so that programs
+ * this one executes run unchecked. Done here, not in mb__init: unsetenv takes libc's
+ * environment lock, which setenv holds while it calls malloc. */
+static void untrace_children(void)
+{
+    extern char **environ;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11)) continue;
+        char *tok = *e + 11;
+        while (*tok) {
+            char *end = tok;
+            while (*end && *end != ':' && *end != ' ') end++;
+            char save = *end;
+            *end = 0;
+            int ours = strstr(tok, "libmemboss") != NULL;
+            *end = save;
+            if (ours) {
+                if (*end) end++;
+                memmove(tok, end, strlen(end) + 1);
+            } else {
+                tok = *end ? end + 1 : end;
+            }
+        }
+    }
+    unsetenv("MEMBOSS_OPTIONS");
+    unsetenv("MEMBOSS_NO_CHILDREN");
+}
+
+__attribute__((constructor)) static void mb__constructor(void)
+{
+    if (atomic_load(&mb__init_state) == 0) mb__thread_init();
+    if (mb__os_getenv("MEMBOSS_NO_CHILDREN")) untrace_children();
+}
+
+void mb__panic(const char *msg, const char *file, int line)
+{
+    char b[512];
+    struct mb_buf buf;
+    mb__buf_init(&buf, b, sizeof b);
+    mb__buf_printf(&buf, "memboss: internal error: %s (%s:%d)\n", msg, file, line);
+    mb__os_write_all(2, buf.p, buf.len);
+    abort();
+}

@@ -1,0 +1,177 @@
+/* The one report writer. Every finding is framed by a fixed first line
+ * "==PID== memboss: ERROR: KIND" and a fixed last line "==PID== memboss: END"
+ * (docs/report-format.md). Lines are formatted into a static buffer under the report lock
+ * and written with write(2): no malloc, no stdio, safe in the fault handler. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+_Atomic unsigned long mb__findings;
+
+static const char *const finding_names[] = {
+#define MB_X(id, name) name,
+    MB_FINDING_KINDS(MB_X)
+#undef MB_X
+};
+
+static int out_fd = 2;
+static mb_lock report_lock;
+static _Atomic int report_owner; /* tid holding the lock: a fault inside a report is ours */
+static char line_buf[2048];      /* guarded by report_lock                                */
+
+const char *mb__finding_name(enum mb_finding_kind kind) { return finding_names[kind]; }
+
+/* log_file: "%p" becomes the pid, as in Valgrind's --log-file. */
+static void open_log(void)
+{
+    const char *f = mb__opt.log_file;
+    if (!f[0]) return;
+    char path[512];
+    struct mb_buf b;
+    mb__buf_init(&b, path, sizeof path);
+    for (; *f; f++) {
+        if (f[0] == '%' && f[1] == 'p') {
+            mb__buf_printf(&b, "%d", (int)getpid());
+            f++;
+        } else {
+            mb__buf_putc(&b, *f);
+        }
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) out_fd = fd;
+}
+
+void mb__report_init(void) { open_log(); }
+
+static void emit(struct mb_buf *b)
+{
+    mb__buf_putc(b, '\n');
+    mb__os_write_all(out_fd, b->p, b->len);
+}
+
+static void vline(const char *fmt, va_list ap)
+{
+    struct mb_buf b;
+    mb__buf_init(&b, line_buf, sizeof line_buf);
+    mb__buf_printf(&b, "==%d== ", (int)getpid());
+    mb__buf_vprintf(&b, fmt, ap);
+    emit(&b);
+}
+
+void mb__report_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vline(fmt, ap);
+    va_end(ap);
+}
+
+/* A note is not a finding: one line, outside any report. */
+void mb__report_note(const char *fmt, ...)
+{
+    int tid = mb__os_tid();
+    int nested = atomic_load(&report_owner) == tid;
+    if (!nested) mb__lock(&report_lock);
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[512];
+    struct mb_buf b;
+    mb__buf_init(&b, buf, sizeof buf);
+    mb__buf_printf(&b, "==%d== memboss: note: ", (int)getpid());
+    mb__buf_vprintf(&b, fmt, ap);
+    emit(&b);
+    va_end(ap);
+    if (!nested) mb__unlock(&report_lock);
+}
+
+/* Under `memboss run`, each process with findings leaves its count in the status
+ * directory, which the command reads when the program is done. */
+static void write_status(unsigned long n)
+{
+    if (!mb__opt.status_dir[0]) return;
+    char path[512], text[32];
+    struct mb_buf p, t;
+    mb__buf_init(&p, path, sizeof path);
+    mb__buf_printf(&p, "%s/%d", mb__opt.status_dir, (int)getpid());
+    mb__buf_init(&t, text, sizeof text);
+    mb__buf_printf(&t, "%lu\n", n);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    mb__os_write_all(fd, t.p, t.len);
+    close(fd);
+}
+
+int mb__report_begin(enum mb_finding_kind kind)
+{
+    int tid = mb__os_tid();
+    if (atomic_load(&report_owner) == tid) return 0; /* a finding while reporting one */
+    mb__lock(&report_lock);
+    atomic_store(&report_owner, tid);
+    unsigned long n = atomic_fetch_add(&mb__findings, 1) + 1;
+    write_status(n);
+    if (mb__opt.max_errors > 0 && n > (unsigned long)mb__opt.max_errors) {
+        if (n == (unsigned long)mb__opt.max_errors + 1)
+            mb__report_line("memboss: note: %ld findings reported; further ones are counted only",
+                            mb__opt.max_errors);
+        atomic_store(&report_owner, 0);
+        mb__unlock(&report_lock);
+        return 0;
+    }
+    mb__report_line("memboss: ERROR: %s", finding_names[kind]);
+    return 1;
+}
+
+void mb__report_end(void)
+{
+    mb__report_line("memboss: END");
+    atomic_store(&report_owner, 0);
+    mb__unlock(&report_lock);
+}
+
+void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, int tid)
+{
+    if (title) mb__report_line("  %s by thread %d:", title, tid);
+    for (unsigned i = 0; i < n; i++) {
+        struct mb_buf b;
+        mb__buf_init(&b, line_buf, sizeof line_buf);
+        mb__buf_printf(&b, "==%d==     #%u %p in ", (int)getpid(), i, (void *)pcs[i]);
+        /* A return address points after the call: name the call instruction's function. */
+        mb__where_symbolize(&b, i == 0 ? pcs[i] : pcs[i] - 1);
+        emit(&b);
+    }
+    if (n == 0) mb__report_line("    (no stack recorded)");
+}
+
+void mb__report_stack(const char *title, uint32_t stack_id, int tid)
+{
+    uintptr_t pcs[MB_STACK_MAX];
+    unsigned n = mb__stack_get(stack_id, pcs, MB_STACK_MAX);
+    mb__report_pc_stack(title, pcs, n, tid);
+}
+
+void mb__report_fork_child(void)
+{
+    mb__lock_reset(&report_lock);
+    atomic_store(&report_owner, 0);
+    atomic_store(&mb__findings, 0);
+}
+
+/* Runs at exit (registered first, so it runs after the program's own handlers). */
+void mb__report_exit_status(void)
+{
+    if (mb__check_mode && mb__opt.check_at_exit) mb__check_at_exit();
+    unsigned long n = atomic_load(&mb__findings);
+    if (!n) return;
+    mb__lock(&report_lock);
+    mb__report_line("memboss: %lu finding%s in this process", n, n == 1 ? "" : "s");
+    mb__unlock(&report_lock);
+    if (mb__opt.exitcode && !mb__opt.status_dir[0]) {
+        /* The exit status must say that memboss found errors. exit() would flush stdio after
+         * the handlers; _exit does not, so flush here (no allocation: buffers exist). */
+        fflush(NULL);
+        _exit((int)mb__opt.exitcode);
+    }
+}
