@@ -92,8 +92,8 @@ static int scan_sections(struct mb_elf *fill, const struct mb_elf *e, uint64_t v
     uint32_t link[2] = {0, 0};
     for (uint32_t i = 0; i < e->shnum;) {
         size_t n = e->shnum - i < per ? e->shnum - i : per;
-        if (!rd_all(e, scratch.sh, n * sizeof(Elf64_Shdr), e->shoff + (uint64_t)i * sizeof(Elf64_Shdr)))
-            return 0;
+        uint64_t at = e->shoff + (uint64_t)i * sizeof(Elf64_Shdr);
+        if (!rd_all(e, scratch.sh, n * sizeof(Elf64_Shdr), at)) return 0;
         for (size_t k = 0; k < n; k++, i++) {
             const Elf64_Shdr *sh = &scratch.sh[k];
             if (want && sect_occupies(sh) && vaddr >= sh->sh_addr &&
@@ -163,8 +163,8 @@ int mb__elf_parse(struct mb_elf *e)
     const size_t per = SCRATCH / sizeof(Elf64_Phdr);
     for (unsigned i = 0; i < eh.e_phnum;) {
         size_t n = eh.e_phnum - i < per ? eh.e_phnum - i : per;
-        if (!rd_all(e, scratch.ph, n * sizeof(Elf64_Phdr), eh.e_phoff + (uint64_t)i * sizeof(Elf64_Phdr)))
-            return -1;
+        uint64_t at = eh.e_phoff + (uint64_t)i * sizeof(Elf64_Phdr);
+        if (!rd_all(e, scratch.ph, n * sizeof(Elf64_Phdr), at)) return -1;
         for (size_t k = 0; k < n; k++, i++) {
             const Elf64_Phdr *ph = &scratch.ph[k];
             if (ph->p_type != PT_LOAD) continue;
@@ -345,7 +345,8 @@ int mb__elf_symbol(const struct mb_elf *e, uint64_t vaddr, enum mb_elf_symkind k
         if (!best_name[0]) continue;
         if (cap) {
             size_t j = 0;
-            for (; j + 1 < cap && best_name[j]; j++) buf[j] = best_name[j];
+            /* "stdout@GLIBC_2.2.5" (a copy-relocated symbol): the version is noise */
+            for (; j + 1 < cap && best_name[j] && best_name[j] != '@'; j++) buf[j] = best_name[j];
             buf[j] = 0;
         }
         *value = best.value;

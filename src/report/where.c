@@ -316,12 +316,25 @@ static void module_close(void)
     elf.fd = -1;
 }
 
+/* Worth opening as a module: a path, not a device (opening one may have side effects),
+ * not a file that is gone (the name in maps then ends in " (deleted)"). */
+static int openable(const char *path, size_t len)
+{
+    static const char deleted[] = " (deleted)";
+    const size_t dl = sizeof deleted - 1;
+    if (len == 0 || path[0] != '/') return 0;
+    if (len >= 5 && str_eq(path, 5, "/dev/", 5)) return 0;
+    return !(len >= dl && str_eq(path + len - dl, dl, deleted, dl));
+}
+
 /* The module of rg.hit: grp, or the [vdso] image itself. */
 static struct mb_elf *hit_module(void)
 {
-    if (rg.in_module)
+    if (rg.in_module) {
+        if (!openable(grp.path, grp.len)) return NULL;
         return module_open(grp.path, grp.len, grp.inode, grp.dev, grp.base_lo, grp.base_off,
                            NULL, 0);
+    }
     if (rg.hit.kind == K_PSEUDO && cstr_is(rg.name, "[vdso]") && rg.hit.perms[0] == 'r')
         return module_open(rg.name, sizeof "[vdso]" - 1, 0, 0, rg.hit.lo, rg.hit.off,
                            (const void *)rg.hit.lo, rg.hit.hi - rg.hit.lo);
@@ -373,8 +386,9 @@ static void describe_module(struct mb_buf *out, uintptr_t addr)
     if (!e) {
         if (rg.bss) describe_anon(out);
         else
-            mb__buf_printf(out, "in %s %s 0x%lx-0x%lx (file offset 0x%lx)", grp.path, h->perms,
-                           h->lo, h->hi, (unsigned long)(h->off + (addr - h->lo)));
+            mb__buf_printf(out, "in a mapping of %s %s 0x%lx-0x%lx (file offset 0x%lx)",
+                           grp.path, h->perms, h->lo, h->hi,
+                           (unsigned long)(h->off + (addr - h->lo)));
         return;
     }
     uint64_t vaddr = addr - ck.bias;
@@ -398,8 +412,9 @@ static void describe_module(struct mb_buf *out, uintptr_t addr)
         }
         mb__buf_printf(out, " (%s+0x%lx)", base_name(grp.path), (unsigned long)vaddr);
     } else {
-        mb__buf_printf(out, "in %s (%s+0x%lx), outside any section", grp.path,
-                       base_name(grp.path), (unsigned long)vaddr);
+        mb__buf_printf(out, "in %s (%s+0x%lx)", grp.path, base_name(grp.path),
+                       (unsigned long)vaddr);
+        if (e->shnum) mb__buf_puts(out, ", outside any section");
     }
     module_close();
     perms_note(out, h->perms);
