@@ -86,6 +86,13 @@ static int block_at(uintptr_t addr, struct block *b)
     return 1;
 }
 
+/* A guarded block's page is fresh zeroes; the canary before it is this long. */
+static size_t head_len_guarded(const struct mb_guarded *g)
+{
+    size_t room = (size_t)(g->user - g->run);
+    return room < 64 ? room : 64;
+}
+
 /* ---- allocation -------------------------------------------------------------------- */
 
 void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
@@ -101,7 +108,7 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
     if (g) {
         info = &g->info;
         user = g->user;
-        mb__canary_fill(g->run, (size_t)(user - g->run));
+        mb__canary_fill(user - head_len_guarded(g), head_len_guarded(g));
         mb__canary_fill(user + size, (size_t)(g->run + (size_t)g->npages * MB_PAGE_SIZE - (user + size)));
     } else {
         size_t a = align > MB_ALIGN ? align : MB_ALIGN;
@@ -157,6 +164,11 @@ size_t mb__check_usable_size(const void *p)
 
 /* The canary bytes of a block: before the user bytes and after them (to the slot end,
  * or a red zone's worth for huge slots). */
+static size_t head_len(const struct block *b)
+{
+    return b->g ? head_len_guarded(b->g) : (size_t)(b->user - b->slot);
+}
+
 static size_t tail_len(const struct block *b)
 {
     size_t size = b->info->size;
@@ -183,7 +195,8 @@ static int verify_canaries(const struct block *b, const char *when, void *caller
     const uint8_t *after = b->user + size;
     size_t tlen = tail_len(b);
     const uint8_t *bad_after = mb__canary_find_bad(after, tlen, MB_FILL_CANARY);
-    const uint8_t *bad_before = mb__canary_find_bad(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY);
+    size_t hlen = head_len(b);
+    const uint8_t *bad_before = mb__canary_find_bad(b->user - hlen, hlen, MB_FILL_CANARY);
     if (!bad_after && !bad_before) return 1;
     enum mb_finding_kind kind = bad_after ? MB_FINDING_HEAP_BUFFER_OVERFLOW : MB_FINDING_HEAP_BUFFER_UNDERFLOW;
     if (!mb__report_begin(kind)) return 0;
@@ -216,7 +229,7 @@ static int verify_canaries(const struct block *b, const char *when, void *caller
     mb__report_end();
     /* Repair, so the same damage is reported once. */
     mb__canary_fill((uint8_t *)after, tlen);
-    mb__canary_fill(b->slot, (size_t)(b->user - b->slot));
+    mb__canary_fill(b->user - hlen, hlen);
     return 0;
 }
 

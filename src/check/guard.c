@@ -16,6 +16,7 @@
 #define ARENA_PAGES (ARENA_BYTES / MB_PAGE_SIZE)
 #define MAX_RECORDS ((size_t)1 << 17)
 #define RUN_LISTS 65                                    /* exact lists for 1..64 pages     */
+#define GUARD_LIVE_MAX 24000                            /* of 65530 mappings by default    */
 
 struct guard_region {
     uint8_t kind; /* MB_REGION_GUARD: what the region map points to */
@@ -29,6 +30,7 @@ static uint32_t rec_next = 1, rec_free;/* bump and free list of record ids      
 static size_t arena_next = 1;          /* next unused arena page (page 0 is a guard)     */
 static uint32_t run_free[RUN_LISTS];   /* record ids whose run is free, by data pages    */
 static size_t guarded_count;           /* live + quarantined guarded blocks              */
+static unsigned long guarded_total;    /* guarded allocations so far                     */
 static unsigned long sample_tick;
 static int degraded;                   /* a mapping failed: canaries only from now on    */
 static mb_lock guard_lock;
@@ -55,14 +57,15 @@ static void degrade(const char *why)
                     why, (unsigned long)guarded_count);
 }
 
-/* Budget: every block while fewer than guard_max are guarded, then a sample. */
+/* Budget: the first guard_max allocations are all guarded (a small program is guarded
+ * whole), then one in guard_sample, so that a program allocating millions of blocks pays
+ * two system calls for a few of them only. Either way the guarded blocks alive or in
+ * quarantine stay few enough for the kernel's mapping limit (two mappings each). */
 static int may_guard(void)
 {
-    if (!arena || degraded) return 0;
-    if ((long)guarded_count < mb__opt.guard_max) return 1;
-    if (mb__opt.guard_sample <= 0 || ++sample_tick % (unsigned long)mb__opt.guard_sample) return 0;
-    /* Keep well below the kernel's mapping limit: a live guarded block costs two. */
-    return guarded_count < (size_t)mb__opt.guard_max * 2 && guarded_count < MAX_RECORDS - 1;
+    if (!arena || degraded || guarded_count >= GUARD_LIVE_MAX) return 0;
+    if ((long)guarded_total < mb__opt.guard_max) return 1;
+    return mb__opt.guard_sample > 0 && ++sample_tick % (unsigned long)mb__opt.guard_sample == 0;
 }
 
 /* Largest power of two not above size, at most MB_ALIGN: enough for any object that fits. */
@@ -113,6 +116,7 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
         return NULL;
     }
     guarded_count++;
+    guarded_total++;
     mb__unlock(&guard_lock);
 
     uint8_t *end = g->run + npages * MB_PAGE_SIZE;
