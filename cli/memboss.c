@@ -34,7 +34,8 @@ static int cli_finish(int status, struct cli_results r, int error_exitcode)
 {
     if (WIFSIGNALED(status)) cli_die_of_signal(WTERMSIG(status));
     if (r.findings > 0 && error_exitcode != 0) {
-        fprintf(stderr, "==memboss== %llu findings in %llu processes\n", r.findings, r.processes);
+        fprintf(stderr, "==memboss== %llu finding%s in %llu process%s\n", r.findings,
+                r.findings == 1 ? "" : "s", r.processes, r.processes == 1 ? "" : "es");
         return error_exitcode;
     }
     return WEXITSTATUS(status);

@@ -160,6 +160,8 @@ size_t mb__check_usable_size(const void *p)
     return b.info->size;
 }
 
+static const char *bytes_word(unsigned long n) { return n == 1 ? "byte" : "bytes"; }
+
 /* ---- canaries ------------------------------------------------------------------------ */
 
 /* The canary bytes of a block: before the user bytes and after them (to the slot end,
@@ -214,17 +216,15 @@ static int verify_canaries(const struct block *b, const char *when, void *caller
     if (bad_before) {
         const uint8_t *last = b->user;
         while (last > bad_before && last[-1] == MB_FILL_CANARY) last--;
-        mb__report_line("  found at %s: %lu bytes before the start of a %lu-byte block at %p "
-                        "were overwritten",
-                        when, (unsigned long)(b->user - bad_before), (unsigned long)size, (void *)b->user);
+        unsigned long n = (unsigned long)(b->user - bad_before);
+        mb__report_line("  found at %s: %lu %s before the start of a %lu-byte block at %p %s "
+                        "overwritten",
+                        when, n, bytes_word(n), (unsigned long)size, (void *)b->user, n == 1 ? "was" : "were");
         print_bytes("the bytes there now", bad_before, last);
     }
-    if (caller) {
-        uintptr_t pcs[MB_STACK_MAX];
-        const uintptr_t *f = caller;
-        unsigned n = mb__stack_walk(f[1], f[0], (uintptr_t)caller, pcs, 16);
-        mb__report_pc_stack(when[0] == 'r' ? "found at realloc" : "found at free", pcs, n, mb__check_tid());
-    }
+    if (caller)
+        mb__report_stack(when[0] == 'r' ? "found at realloc" : "found at free",
+                         mb__stack_capture(caller), mb__check_tid());
     mb__report_stack("the block was allocated", b->info->alloc_stack, b->info->alloc_tid);
     mb__report_end();
     /* Repair, so the same damage is reported once. */
@@ -248,18 +248,19 @@ static void report_bad_free(void *p, void *caller, int from_realloc, const struc
     } else if (found && b->info->state != MB_BLOCK_FREE) {
         long off = (long)((uint8_t *)p - b->user);
         if (off >= 0 && (size_t)off < b->info->size)
-            mb__report_line("  %s of %p, which malloc never returned: it is %ld bytes inside a "
+            mb__report_line("  %s of %p, which malloc never returned: it is %ld %s inside a "
                             "%lu-byte block at %p%s",
-                            fn, p, off, (unsigned long)b->info->size, (void *)b->user,
+                            fn, p, off, bytes_word((unsigned long)off), (unsigned long)b->info->size, (void *)b->user,
                             b->info->state == MB_BLOCK_QUARANTINED ? " (already freed)" : "");
         else if (off < 0)
-            mb__report_line("  %s of %p, which malloc never returned: it is %ld bytes before a "
+            mb__report_line("  %s of %p, which malloc never returned: it is %ld %s before a "
                             "%lu-byte block at %p",
-                            fn, p, -off, (unsigned long)b->info->size, (void *)b->user);
+                            fn, p, -off, bytes_word((unsigned long)-off), (unsigned long)b->info->size, (void *)b->user);
         else
-            mb__report_line("  %s of %p, which malloc never returned: it is %lu bytes after the "
+            mb__report_line("  %s of %p, which malloc never returned: it is %lu %s after the "
                             "end of a %lu-byte block at %p",
                             fn, p, (unsigned long)(off - (long)b->info->size),
+                            bytes_word((unsigned long)(off - (long)b->info->size)),
                             (unsigned long)b->info->size, (void *)b->user);
     } else {
         char text[768];
@@ -268,10 +269,7 @@ static void report_bad_free(void *p, void *caller, int from_realloc, const struc
         mb__where_describe(&w, (uintptr_t)p);
         mb__report_line("  %s of %p, which malloc never returned: it is %s", fn, p, w.p);
     }
-    uintptr_t pcs[MB_STACK_MAX];
-    const uintptr_t *f = caller;
-    unsigned n = mb__stack_walk(f[1], f[0], (uintptr_t)caller, pcs, 16);
-    mb__report_pc_stack(twice ? "the second free" : fn, pcs, n, mb__check_tid());
+    mb__report_stack(twice ? "the second free" : fn, mb__stack_capture(caller), mb__check_tid());
     if (found && b->info->state != MB_BLOCK_FREE) {
         if (b->info->free_stack) mb__report_stack("the block was freed", b->info->free_stack, b->info->free_tid);
         mb__report_stack("the block was allocated", b->info->alloc_stack, b->info->alloc_tid);
@@ -410,8 +408,9 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
             mb__report_line("  %p is at offset %ld of a %lu-byte block at %p, freed", (void *)addr,
                             off, (unsigned long)info->size, (void *)g->user);
         else
-            mb__report_line("  %p is %ld bytes %s a %lu-byte block at %p, freed", (void *)addr,
-                            off < 0 ? -off : off - (long)info->size, off < 0 ? "before" : "after the end of",
+            mb__report_line("  %p is %ld %s %s a %lu-byte block at %p, freed", (void *)addr,
+                            off < 0 ? -off : off - (long)info->size,
+                            bytes_word((unsigned long)(off < 0 ? -off : off - (long)info->size)), off < 0 ? "before" : "after the end of",
                             (unsigned long)info->size, (void *)g->user);
         mb__report_stack("the block was freed", info->free_stack, info->free_tid);
         mb__report_stack("the block was allocated", info->alloc_stack, info->alloc_tid);
@@ -430,12 +429,13 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
     if (!mb__report_begin(kind)) return 1;
     describe_access(is_write, addr, pcs, n);
     if (under)
-        mb__report_line("  %p is %lu bytes before the start of a %lu-byte block at %p%s", (void *)addr,
-                        (unsigned long)((uintptr_t)b->user - addr), (unsigned long)b->info.size,
+        mb__report_line("  %p is %lu %s before the start of a %lu-byte block at %p%s", (void *)addr,
+                        (unsigned long)((uintptr_t)b->user - addr),
+                        bytes_word((unsigned long)((uintptr_t)b->user - addr)), (unsigned long)b->info.size,
                         (void *)b->user, freed ? ", freed" : "");
     else
-        mb__report_line("  %p is %lu bytes after the end of a %lu-byte block at %p (offset %lu)%s",
-                        (void *)addr, (unsigned long)past, (unsigned long)info->size, (void *)g->user,
+        mb__report_line("  %p is %lu %s after the end of a %lu-byte block at %p (offset %lu)%s",
+                        (void *)addr, (unsigned long)past, bytes_word(past), (unsigned long)info->size, (void *)g->user,
                         (unsigned long)(addr - (uintptr_t)g->user), freed ? ", freed" : "");
     if (freed) mb__report_stack("the block was freed", b->info.free_stack, b->info.free_tid);
     mb__report_stack("the block was allocated", b->info.alloc_stack, b->info.alloc_tid);

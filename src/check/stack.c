@@ -90,6 +90,22 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
     return id;
 }
 
+/* The address of the call instruction that returns to ret, when the bytes before ret
+ * look like one (e8 rel32; ff /2 with a 6-, 3- or 2-byte encoding), else ret - 1. Only
+ * bytes on the page of ret - 1 are read: that page holds part of the call, so it is mapped. */
+static uintptr_t call_site(uintptr_t ret)
+{
+    static const unsigned lens[] = {5, 6, 3, 2};
+    const uintptr_t page = (ret - 1) & ~(uintptr_t)(MB_PAGE_SIZE - 1);
+    for (unsigned i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        uintptr_t at = ret - lens[i];
+        if ((at & ~(uintptr_t)(MB_PAGE_SIZE - 1)) != page) continue;
+        uint8_t op = *(const uint8_t *)at;
+        if ((lens[i] == 5 && op == 0xe8) || (lens[i] != 5 && op == 0xff)) return at;
+    }
+    return ret - 1;
+}
+
 uint32_t mb__stack_capture(void *frame)
 {
     uintptr_t pcs[MB_STACK_MAX];
@@ -97,6 +113,9 @@ uint32_t mb__stack_capture(void *frame)
                                                              : (unsigned)mb__opt.malloc_context_size;
     const uintptr_t *f = frame;
     unsigned n = mb__stack_walk(f[1], f[0], (uintptr_t)frame, pcs, max);
+    /* Frame 0 is stored as the call to malloc/free itself, like a fault's exact pc; the
+     * others stay return addresses (reports name the instruction before them). */
+    if (n) pcs[0] = call_site(pcs[0]);
     return depot_put(pcs, n);
 }
 
