@@ -46,7 +46,7 @@ static void cli_env_preload(const char *runtime)
 }
 
 /* The runtime takes the last value of a key. So: the environment's options first, then
- * check mode and the command line's options, which win over them; status_dir last, since
+ * check mode, a full leak check, and the command line's options, which win over them; status_dir last, since
  * memboss itself reads the results there. */
 static void cli_env_options(const struct cli_config *cfg, const char *status_dir)
 {
@@ -54,6 +54,7 @@ static void cli_env_options(const struct cli_config *cfg, const char *status_dir
     const char *old = getenv("MEMBOSS_OPTIONS");
     if (old && *old) cli_strlist_add(&items, old);
     cli_strlist_add(&items, "mode=check");
+    cli_strlist_add(&items, "leak_check=2"); /* --leak-check=full unless the user says else */
     for (size_t i = 0; i < cfg->runtime_options.n; i++)
         cli_strlist_add(&items, cfg->runtime_options.v[i]);
     char *status = cli_format("status_dir=%s", status_dir);

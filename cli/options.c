@@ -26,7 +26,7 @@ struct cli_opt {
 };
 
 static cli_apply_fn cli_opt_exitcode, cli_opt_log_file, cli_opt_freelist, cli_opt_number,
-    cli_opt_trace, cli_opt_mode, cli_opt_fill, cli_opt_flag, cli_opt_raw, cli_opt_help,
+    cli_opt_trace, cli_opt_mode, cli_opt_leak, cli_opt_fill, cli_opt_flag, cli_opt_raw, cli_opt_help,
     cli_opt_version;
 
 static const struct cli_opt cli_opts[] = {
@@ -40,10 +40,12 @@ static const struct cli_opt cli_opts[] = {
      "stack frames kept per malloc and free (default 16)"},
     {"--trace-children", 0, "yes|no", NULL, 0, 0, cli_opt_trace,
      "also check processes the program starts (default yes)"},
+    {"--leak-check", 0, "no|summary|full", "leak_check", 0, 0, cli_opt_leak,
+     "at exit, look for blocks nothing points to (default full)"},
     {"--mode", 0, "check|fast", "mode", 0, 0, cli_opt_mode,
      "check: find errors (default); fast: a fast malloc"},
     {"--guard-max", 0, "N", "guard_max", 0, INT_MAX, cli_opt_number,
-     "guarded blocks before sampling starts (default 16384)"},
+     "the first N blocks get a guard page (default 8192)"},
     {"--guard-sample", 0, "N", "guard_sample", 1, INT_MAX, cli_opt_number,
      "then guard one block in N (default 64)"},
     {"--malloc-fill", 0, "0xNN", "malloc_fill_byte", 0, 0, cli_opt_fill,
@@ -185,6 +187,19 @@ static void cli_opt_mode(struct cli_config *cfg, const struct cli_opt *o, const 
     char *item = cli_format("%s=%s", o->runtime, value);
     cli_strlist_add(&cfg->runtime_options, item);
     free(item);
+}
+
+/* Valgrind's words for how much of the leak check to show. */
+static void cli_opt_leak(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    static const char *const levels[] = {"no", "summary", "full"};
+    for (unsigned long long i = 0; i < 3; i++) {
+        if (!strcmp(value, levels[i])) {
+            cli_add_runtime_option(cfg, o->runtime, "%s=%llu", i);
+            return;
+        }
+    }
+    cli_bad_value(o, value, "no, summary or full");
 }
 
 /* A byte in hex, as Valgrind takes it: 0xNN or NN. */

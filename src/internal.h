@@ -80,6 +80,9 @@ ssize_t mb__os_read(int fd, void *buf, size_t n);
 ssize_t mb__os_pread(int fd, void *buf, size_t n, off_t off);
 void mb__os_close(int fd);
 const char *mb__os_getenv(const char *name);         /* usable before libc is ready     */
+/* memboss's own mappings (heap, metadata, guard arena...): [*lo, *hi) of entry i, for
+ * i < the count returned. The leak scan skips them as roots. */
+unsigned mb__os_own_mappings(uintptr_t *lo, uintptr_t *hi, unsigned max);
 
 /* ---- heap/meta.c: metadata memory (never next to user data) ------------------------- */
 void *mb__meta_alloc(size_t size);                   /* zeroed, 16-aligned               */
@@ -221,5 +224,11 @@ void mb__where_describe(struct mb_buf *out, uintptr_t addr);
 /* Appends "func+0x1f (/path/mod+0x113f)", or "(/path/mod+0x113f)" with no symbol,
  * or "(unknown module)". Async-signal-safe, allocates nothing. */
 void mb__where_symbolize(struct mb_buf *out, uintptr_t pc);
+void mb__where_foreach_mapping(void (*fn)(uintptr_t lo, uintptr_t hi, const char *perms,
+                                          const char *path, size_t pathlen, void *arg),
+                               void *arg);
+
+/* ---- check/leak.c: blocks nothing points to ----------------------------------------- */
+void mb__leak_check(void);                           /* at exit, check mode              */
 
 #endif

@@ -179,7 +179,8 @@ enum mb_api { MB_API_MALLOC = 0, MB_API_CALLOC, MB_API_REALLOC, MB_API_ALIGNED }
     X(NULL_DEREFERENCE, "null-dereference")                                                \
     X(STACK_OVERFLOW, "stack-overflow")                                                    \
     X(SEGV, "segv")                                                                        \
-    X(BUS_ERROR, "bus-error")
+    X(BUS_ERROR, "bus-error")                                                              \
+    X(LEAK, "leak")
 
 enum mb_finding_kind {
 #define MB_X(id, name) MB_FINDING_##id,

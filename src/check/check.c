@@ -375,6 +375,7 @@ void mb__check_at_exit(void)
 {
     mb__guard_foreach_live(exit_check_guarded, NULL);
     mb__heap_foreach_block(exit_check_slot, NULL);
+    mb__leak_check();
 }
 
 /* ---- faults ----------------------------------------------------------------------------- */

@@ -39,7 +39,7 @@ unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs
     if (max == 0) return 0;
     pcs[n++] = pc;
     if (sp > lo) lo = sp;
-    while (n < max && fp >= lo && fp + 16 <= hi && !(fp & 7)) {
+    while (n < max && fp >= lo && hi >= 16 && fp <= hi - 16 && !(fp & 7)) { /* no wrap-around */
         const uintptr_t *f = (const uintptr_t *)fp;
         uintptr_t ret = f[1], next = f[0];
         if (ret < 4096) break;

@@ -10,11 +10,61 @@
 
 extern char **environ;
 
+/* memboss's own mappings, for the leak scan: they hold no roots (user blocks are scanned
+ * only when reached; metadata holds no user pointers worth following). A fixed table; a
+ * mapping that does not fit is simply not recorded (it is then scanned as a root). */
+#define OWN_MAX 4096
+static struct {
+    _Atomic uintptr_t lo;
+    uintptr_t hi;
+} own[OWN_MAX];
+
+static void own_add(void *p, size_t size)
+{
+    if (!p) return;
+    for (unsigned i = 0; i < OWN_MAX; i++) {
+        uintptr_t expect = 0;
+        if (atomic_load_explicit(&own[i].lo, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong(&own[i].lo, &expect, 1)) {
+            own[i].hi = (uintptr_t)p + size;
+            atomic_store_explicit(&own[i].lo, (uintptr_t)p, memory_order_release);
+            return;
+        }
+    }
+}
+
+/* Forget [p, p+size); a mapping trimmed at one end shrinks. */
+static void own_remove(void *p, size_t size)
+{
+    uintptr_t a = (uintptr_t)p, b = a + size;
+    for (unsigned i = 0; i < OWN_MAX; i++) {
+        uintptr_t lo = atomic_load_explicit(&own[i].lo, memory_order_acquire);
+        if (lo <= 1 || a >= own[i].hi || b <= lo) continue;
+        if (a <= lo && b >= own[i].hi) atomic_store(&own[i].lo, 0);
+        else if (a <= lo) atomic_store(&own[i].lo, b);
+        else if (b >= own[i].hi) own[i].hi = a;
+    }
+}
+
+unsigned mb__os_own_mappings(uintptr_t *lo, uintptr_t *hi, unsigned max)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < OWN_MAX && n < max; i++) {
+        uintptr_t l = atomic_load_explicit(&own[i].lo, memory_order_acquire);
+        if (l <= 1) continue;
+        lo[n] = l;
+        hi[n++] = own[i].hi;
+    }
+    return n;
+}
+
 void *mb__os_map(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED) return NULL;
+    own_add(p, size);
+    return p;
 }
 
 /* Over-map by `align` and trim both ends: the kernel gives no aligned placement. */
@@ -22,22 +72,30 @@ void *mb__os_map_aligned(size_t size, size_t align)
 {
     size_t span = size + align;
     if (span < size) return NULL;
-    uint8_t *p = mb__os_map(span);
-    if (!p) return NULL;
+    uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
+    if (p == MAP_FAILED) return NULL;
     uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
     size_t head = start - (uintptr_t)p, tail = span - head - size;
     if (head) munmap(p, head);
     if (tail) munmap((uint8_t *)start + size, tail);
+    own_add((void *)start, size);
     return (void *)start;
 }
 
 void *mb__os_reserve(size_t size)
 {
     void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED) return NULL;
+    own_add(p, size);
+    return p;
 }
 
-int mb__os_unmap(void *p, size_t size) { return munmap(p, size); }
+int mb__os_unmap(void *p, size_t size)
+{
+    own_remove(p, size);
+    return munmap(p, size);
+}
 
 int mb__os_protect(void *p, size_t size, int rw)
 {
@@ -109,5 +167,8 @@ const char *mb__os_getenv(const char *name)
 int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size)
 {
     void *q = mremap(p, old_size, new_size, 0);
-    return q == MAP_FAILED ? -1 : 0;
+    if (q == MAP_FAILED) return -1;
+    own_remove(p, old_size);
+    own_add(p, new_size);
+    return 0;
 }

@@ -493,3 +493,15 @@ void mb__where_symbolize(struct mb_buf *out, uintptr_t pc)
     module_close();
     mb__buf_printf(out, "(%s+0x%lx)", path, (unsigned long)vaddr);
 }
+
+/* Every mapping, in address order, to fn. fn must not call back into this file (its
+ * buffers are in use) and must not allocate. */
+void mb__where_foreach_mapping(void (*fn)(uintptr_t lo, uintptr_t hi, const char *perms,
+                                          const char *path, size_t pathlen, void *arg),
+                               void *arg)
+{
+    struct mline l;
+    if (maps_open() < 0) return;
+    while (maps_next(&l)) fn(l.lo, l.hi, l.perms, l.path, l.pathlen, arg);
+    maps_close();
+}
