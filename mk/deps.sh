@@ -1,0 +1,44 @@
+#!/bin/sh
+# memboss: the deps step (`make deps`, run by `make demo` and `make check`).
+#
+# Checks for the Debian packages memboss needs to build and test. When some are missing:
+# as root it installs them with apt-get; otherwise it prints the apt-get line and fails.
+# clang is not required (only for `make CC=clang`).
+
+# package:command (the command stands in for the package where dpkg does not know it)
+NEEDED="nasm:nasm gcc:gcc make:make binutils:ld git:git python3:python3 sqlite3:sqlite3 libc6-dev:"
+
+installed() { # package command
+    if command -v dpkg-query >/dev/null 2>&1 &&
+        [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; then
+        return 0
+    fi
+    if [ -n "$2" ]; then
+        command -v "$2" >/dev/null 2>&1
+    else
+        # libc6-dev: the C library headers and the linker's crt files
+        [ -f /usr/include/stdio.h ] && [ -f /usr/include/malloc.h ]
+    fi
+}
+
+missing=
+for entry in $NEEDED; do
+    pkg=${entry%%:*}
+    cmd=${entry#*:}
+    installed "$pkg" "$cmd" || missing="$missing $pkg"
+done
+missing=${missing# }
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "memboss: installing $missing"
+    apt-get update || exit 1
+    # shellcheck disable=SC2086 # the list is meant to split
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing || exit 1
+    exit 0
+fi
+
+echo "memboss needs these Debian packages: $missing"
+echo "sudo apt-get install -y $missing"
+exit 1

@@ -1,0 +1,141 @@
+#!/bin/sh
+# memboss: the whole test suite (what `make check` runs).
+#
+#   sh tests/run.sh BUILDDIR
+#
+# 1. unit: every program in BUILDDIR/tests/ (linked with libmemboss.a), in the default mode
+#    and again in check mode; then the thread stress test built against
+#    the C library alone and run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in
+#    check mode. Each run is one test: it passes when it exits 0 and its last line
+#    `unit NAME N M` says M = 0.
+# 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
+# 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`.
+# A part that fails without a summary line counts as one failed test. The last line is
+# `N passed, N failed`; the exit status is 0 when nothing failed.
+set -u
+
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/run.sh BUILDDIR" >&2
+    exit 2
+fi
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if ! BUILD=$(cd "$1" 2>/dev/null && pwd); then
+    echo "tests/run.sh: no build directory $1" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+cd "$ROOT" || exit 1
+
+UNIT_TIMEOUT=600
+PART_TIMEOUT=3600
+PASSED=0
+FAILED=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/memboss-check.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+unset LD_PRELOAD MEMBOSS_OPTIONS
+
+# capture FILE CMD...: run CMD with stdout and stderr shown as they come and saved in
+# FILE; sets RC to CMD's exit status.
+capture() {
+    _out=$1
+    shift
+    { "$@" 2>&1; echo $? >"$TMP/rc"; } | tee "$_out"
+    RC=$(cat "$TMP/rc")
+}
+
+# summary FILE PART: the last `PART N M` line of FILE, as "N M"; empty when none.
+summary() {
+    grep -E "^$2 [0-9]+ [0-9]+\$" "$1" | tail -n 1 | sed "s/^$2 //"
+}
+
+# unit LABEL CMD...: one unit-test program run, one test.
+unit() {
+    _label=$1
+    shift
+    echo "== unit $_label"
+    capture "$TMP/unit.out" timeout -k 10 "$UNIT_TIMEOUT" "$@"
+    _sum=$(grep -E '^unit [^ ]+ [0-9]+ [0-9]+$' "$TMP/unit.out" | tail -n 1)
+    _bad=${_sum##* }
+    if [ -z "$_sum" ]; then
+        _why="no summary line (exit status $RC)"
+    elif [ "$RC" -ne 0 ]; then
+        _why="exit status $RC"
+    elif [ "$_bad" != 0 ]; then
+        _why="$_bad checks failed"
+    else
+        echo "PASS unit $_label"
+        PASSED=$((PASSED + 1))
+        return
+    fi
+    [ "$RC" -eq 124 ] && _why="timed out after ${UNIT_TIMEOUT}s"
+    [ "$RC" -gt 128 ] && [ "$RC" -ne 124 ] && _why="$_why (signal $((RC - 128)))"
+    echo "FAIL unit $_label: $_why"
+    FAILED=$((FAILED + 1))
+}
+
+# part NAME CMD...: a sub-suite that prints `NAME N M` last.
+part() {
+    _name=$1
+    shift
+    echo "== $_name"
+    capture "$TMP/$_name.out" timeout -k 10 "$PART_TIMEOUT" "$@"
+    _sum=$(summary "$TMP/$_name.out" "$_name")
+    if [ -z "$_sum" ]; then
+        echo "FAIL $_name: no summary line (exit status $RC)"
+        FAILED=$((FAILED + 1))
+        return
+    fi
+    _p=${_sum% *}
+    _f=${_sum#* }
+    PASSED=$((PASSED + _p))
+    FAILED=$((FAILED + _f))
+    if [ "$RC" -ne 0 ] && [ "$_f" -eq 0 ]; then
+        echo "FAIL $_name: exit status $RC although no test failed"
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+# ---- 1. unit tests ---------------------------------------------------------------------
+# The unit programs are meant to link libmemboss.a; should the linker have picked
+# libmemboss.so instead, they find it through LD_LIBRARY_PATH. Their check-mode run keeps
+# glibc's 16-byte alignment for every size (natural_align=0), which they verify.
+found=0
+for t in "$BUILD"/tests/*; do
+    if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
+    found=1
+    name=$(basename "$t")
+    unit "$name" env LD_LIBRARY_PATH="$BUILD" "$t"
+    unit "$name [mode=check]" env LD_LIBRARY_PATH="$BUILD" \
+        MEMBOSS_OPTIONS=mode=check:natural_align=0 "$t"
+done
+if [ "$found" -eq 0 ]; then
+    echo "FAIL unit: no test programs in $BUILD/tests (run make tests)"
+    FAILED=$((FAILED + 1))
+fi
+
+# The thread stress test against the C library's malloc, then with memboss preloaded.
+mkdir -p "$BUILD/tests-glibc"
+echo "== unit test_threads, built without memboss"
+if ${CC:-cc} -O1 -pthread tests/unit/test_threads.c -o "$BUILD/tests-glibc/test_threads"; then
+    if [ -f "$BUILD/libmemboss.so" ]; then
+        for mode in fast check; do
+            unit "test_threads [LD_PRELOAD, mode=$mode]" \
+                env LD_PRELOAD="$BUILD/libmemboss.so" MEMBOSS_OPTIONS=mode=$mode \
+                "$BUILD/tests-glibc/test_threads"
+        done
+    else
+        echo "FAIL unit test_threads [LD_PRELOAD]: $BUILD/libmemboss.so is missing"
+        FAILED=$((FAILED + 1))
+    fi
+else
+    echo "FAIL unit test_threads [LD_PRELOAD]: it does not build"
+    FAILED=$((FAILED + 1))
+fi
+
+# ---- 2. behaviour, 3. real programs ----------------------------------------------------
+part behaviour bash tests/behaviour/run.sh "$BUILD"
+part real bash tests/real/run.sh "$BUILD"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
