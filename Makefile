@@ -30,28 +30,39 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 .PHONY: all deps demo check install clean examples tests
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
+# `make V=1` shows the commands.
+Q := $(if $(V),,@)
+say = $(if $(V),,@echo "  $(1)")
+
 $(BUILD)/obj/rt/%.o: src/%.c $(RT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(RT_FLAGS) -c $< -o $@
+	$(call say,CC      $<)
+	$(Q)$(CC) $(RT_FLAGS) -c $< -o $@
 
 $(BUILD)/libmemboss.so: $(RT_OBJS)
-	$(CC) -shared -o $@ $(RT_OBJS) -Wl,-z,nodelete -Wl,-soname,libmemboss.so -lpthread
+	$(call say,LINK    $@)
+	$(Q)$(CC) -shared -o $@ $(RT_OBJS) -Wl,-z,nodelete -Wl,-soname,libmemboss.so -lpthread
 
 $(BUILD)/libmemboss.a: $(RT_OBJS)
 	@rm -f $@
-	ar rcs $@ $(RT_OBJS)
+	$(call say,AR      $@)
+	$(Q)ar rcs $@ $(RT_OBJS)
 
 $(BUILD)/obj/cli/%.o: cli/%.c $(wildcard cli/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CLI_FLAGS) -c $< -o $@
+	$(call say,CC      $<)
+	$(Q)$(CC) $(CLI_FLAGS) -c $< -o $@
 
 $(BUILD)/memboss: $(CLI_OBJS)
-	$(CC) -o $@ $(CLI_OBJS) $(CLI_LIBS)
+	$(call say,LINK    $@)
+	$(Q)$(CC) -o $@ $(CLI_OBJS) $(CLI_LIBS)
 
-# Unit tests link the static library: the heap under test is the program's malloc.
+# Unit tests link the static library (named as a file: -lmemboss would pick the .so): the
+# heap under test is the program's own malloc.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemboss.a tests/unit/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) -O1 -g -Iinclude -fno-builtin -o $@ $< -L$(BUILD) -lmemboss -lpthread
+	$(call say,CC      $<)
+	$(Q)$(CC) $(STD) $(WARN) -O1 -g -Iinclude -fno-builtin -o $@ $< $(BUILD)/libmemboss.a -lpthread
 
 tests: $(UNIT_BINS)
 

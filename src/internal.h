@@ -137,6 +137,7 @@ void *mb__huge_alloc(size_t size, size_t align, int checked);
 void mb__huge_free(struct mb_huge *h);
 void *mb__huge_realloc(struct mb_huge *h, size_t size); /* in place or NULL             */
 void mb__huge_fork(int phase);
+int mb__huge_fresh(const void *p);                   /* never written since mapped       */
 
 /* ---- check/check.c: the check-mode allocation front end ---------------------------- */
 void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller);

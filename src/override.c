@@ -48,7 +48,7 @@ MB_API void *calloc(size_t n, size_t size)
         p = mb__check_malloc(total, 0, MB_API_CALLOC, CALLER);
     } else {
         p = mb__heap_malloc(total);
-        if (p && total > MB_SMALL_MAX) return p; /* a fresh mapping is already zero */
+        if (p && total > MB_SMALL_MAX && mb__huge_fresh(p)) return p; /* already zero */
     }
     if (p) memset(p, 0, total);
     return p;

@@ -107,6 +107,8 @@ struct mb_segment {
 struct mb_huge {
     uint8_t kind;               /* MB_REGION_HUGE                                         */
     uint8_t checked;            /* check mode: canary layout, info valid                  */
+    uint8_t fresh;              /* never used since mapped: its pages are zero            */
+    uint8_t cached;             /* freed, kept mapped for reuse (huge.c's cache)          */
     uint8_t *base;              /* mapping start                                          */
     size_t map_size;            /* mapping length                                         */
     uint8_t *user;              /* pointer returned to the program                        */

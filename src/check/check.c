@@ -37,6 +37,7 @@ struct block {
     size_t slot_size;        /* bytes of the slot / data run                              */
     struct mb_guarded *g;    /* guarded record, or NULL                                   */
     uint8_t *user;
+    int huge;                /* a huge slot: its tail canary is one red zone long        */
 };
 
 static struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
@@ -76,6 +77,7 @@ static int block_at(uintptr_t addr, struct block *b)
     if (hb) {
         if (!hb->info) return 0;
         b->info = hb->info;
+        b->huge = 1;
     } else {
         if (!pg->info || ((uint8_t *)addr - pg->start) / pg->bsize >= pg->info_cap) return 0;
         b->info = &pg->info[((uint8_t *)addr - pg->start) / pg->bsize];
@@ -91,6 +93,20 @@ static size_t head_len_guarded(const struct mb_guarded *g)
 {
     size_t room = (size_t)(g->user - g->run);
     return room < 64 ? room : 64;
+}
+
+static size_t head_len(const struct block *b)
+{
+    return b->g ? head_len_guarded(b->g) : (size_t)(b->user - b->slot);
+}
+
+/* A huge slot's tail is whole pages: a red zone's worth of canary suffices. */
+static size_t tail_len(const struct block *b)
+{
+    size_t size = b->info->size;
+    size_t tail = (size_t)(b->slot + b->slot_size - (b->user + size));
+    size_t cap = mb__align_up(size, MB_ALIGN) - size + MB_REDZONE;
+    return b->huge && tail > cap ? cap : tail;
 }
 
 /* ---- allocation -------------------------------------------------------------------- */
@@ -139,11 +155,8 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
         info->user_off = (uint32_t)off;
         user = slot + off;
         mb__canary_fill(slot, off);
-        /* A huge slot's tail is whole pages of fresh zeroes: a red zone's worth suffices. */
-        size_t tail = (size_t)(slot + bsize - (user + size));
-        if (hb && tail > mb__align_up(size, MB_ALIGN) - size + MB_REDZONE)
-            tail = mb__align_up(size, MB_ALIGN) - size + MB_REDZONE;
-        mb__canary_fill(user + size, tail);
+        struct block b = {info, slot, bsize, NULL, user, hb != NULL};
+        mb__canary_fill(user + size, tail_len(&b));
     }
     info->alloc_stack = stack;
     info->alloc_tid = mb__check_tid();
@@ -166,19 +179,6 @@ static const char *bytes_word(unsigned long n) { return n == 1 ? "byte" : "bytes
 
 /* The canary bytes of a block: before the user bytes and after them (to the slot end,
  * or a red zone's worth for huge slots). */
-static size_t head_len(const struct block *b)
-{
-    return b->g ? head_len_guarded(b->g) : (size_t)(b->user - b->slot);
-}
-
-static size_t tail_len(const struct block *b)
-{
-    size_t size = b->info->size;
-    size_t tail = (size_t)(b->slot + b->slot_size - (b->user + size));
-    size_t cap = mb__align_up(size, MB_ALIGN) - size + MB_REDZONE;
-    return !b->g && b->slot_size > MB_SMALL_MAX && tail > cap ? cap : tail;
-}
-
 static void print_bytes(const char *what, const uint8_t *from, const uint8_t *to)
 {
     char text[3 * 16 + 8];
@@ -359,7 +359,7 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
 static void exit_check_guarded(struct mb_guarded *g, void *arg)
 {
     (void)arg;
-    struct block b = {&g->info, g->run, (size_t)g->npages * MB_PAGE_SIZE, g, g->user};
+    struct block b = {&g->info, g->run, (size_t)g->npages * MB_PAGE_SIZE, g, g->user, 0};
     verify_canaries(&b, "exit", NULL);
 }
 
@@ -367,7 +367,7 @@ static void exit_check_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, uns
 {
     (void)arg;
     if (!pg->info || idx >= pg->info_cap || pg->info[idx].state != MB_BLOCK_LIVE) return;
-    struct block b = {&pg->info[idx], slot, bsize, NULL, slot + pg->info[idx].user_off};
+    struct block b = {&pg->info[idx], slot, bsize, NULL, slot + pg->info[idx].user_off, 0};
     verify_canaries(&b, "exit", NULL);
 }
 

@@ -182,12 +182,12 @@ enum { FREE_OK = 0, FREE_NOT_OURS, FREE_INTERIOR, FREE_DOUBLE };
 
 static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
 {
+    /* The alloc bit first: it cannot be cleared under us while the block is ours to free
+     * (the owner clears it only after seeing our remote bit). Set the remote bit second:
+     * once it is set the owner may collect it at any moment. */
+    if (!(LOAD(pg->alloc[w]) & bit)) return FREE_DOUBLE;
     uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_release);
     if (old & bit) return FREE_DOUBLE;
-    if (!(LOAD(pg->alloc[w]) & bit)) {
-        atomic_fetch_and_explicit(&pg->remote[w], ~bit, memory_order_relaxed);
-        return FREE_DOUBLE;
-    }
     if (!atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
         struct mb_heap *owner = pg->owner;
         struct mb_page *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
@@ -213,7 +213,10 @@ static inline int heap_free_block(void *p)
     if (MB_UNLIKELY(s->kind != MB_REGION_SEGMENT)) {
         if (s->kind != MB_REGION_HUGE) return FREE_NOT_OURS;
         struct mb_huge *hb = (struct mb_huge *)s;
-        if (hb->user != p) return (uint8_t *)p >= hb->base ? FREE_INTERIOR : FREE_NOT_OURS;
+        if ((uint8_t *)p < hb->base || (uint8_t *)p >= hb->base + hb->map_size) return FREE_NOT_OURS;
+        if (hb->user != p) return FREE_INTERIOR;
+        if (hb->cached) return FREE_DOUBLE;
+        hb->fresh = 0;
         mb__huge_free(hb);
         return FREE_OK;
     }
@@ -275,7 +278,7 @@ int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page 
         *bsize = hb->usable;
         *page = NULL;
         *huge = hb;
-        *allocated = 1;
+        *allocated = !hb->cached;
         return 1;
     }
     if (s->kind != MB_REGION_SEGMENT) return 0;

@@ -9,6 +9,32 @@
 static mb_lock huge_lock;
 static struct mb_huge *huge_free_descs;
 
+/* Freed huge blocks stay mapped a while, so that a program that allocates and frees
+ * blocks of a few hundred KiB in a loop does not pay three system calls each time. The
+ * cache is small and bounded in bytes; what falls out of it is unmapped. */
+#define HUGE_CACHE_SLOTS 8
+#define HUGE_CACHE_BYTES ((size_t)32 << 20)
+static struct mb_huge *huge_cache[HUGE_CACHE_SLOTS]; /* oldest first                     */
+static unsigned huge_cached;
+static size_t huge_cached_bytes;
+
+/* A cached mapping that fits size (without wasting more than half of it), or NULL. */
+static struct mb_huge *cache_take(size_t map_size, size_t align)
+{
+    mb__lock(&huge_lock);
+    for (unsigned i = huge_cached; i-- > 0;) {
+        struct mb_huge *d = huge_cache[i];
+        if (d->map_size < map_size || d->map_size / 2 > map_size || ((uintptr_t)d->base & (align - 1)))
+            continue;
+        huge_cached_bytes -= d->map_size;
+        huge_cache[i] = huge_cache[--huge_cached];
+        mb__unlock(&huge_lock);
+        return d;
+    }
+    mb__unlock(&huge_lock);
+    return NULL;
+}
+
 static struct mb_huge *desc_get(void)
 {
     mb__lock(&huge_lock);
@@ -35,7 +61,14 @@ void *mb__huge_alloc(size_t size, size_t align, int checked)
     }
     size_t map_align = align > MB_SEGMENT_SIZE ? align : MB_SEGMENT_SIZE;
     size_t map_size = mb__align_up(size, MB_PAGE_SIZE);
-    struct mb_huge *d = desc_get();
+    struct mb_huge *d = cache_take(map_size, align ? align : 1);
+    if (d) {
+        d->cached = 0;
+        d->fresh = 0;
+        d->checked = (uint8_t)checked;
+        return d->user;
+    }
+    d = desc_get();
     uint8_t *base = d ? mb__os_map_aligned(map_size, map_align) : NULL;
     if (!base) {
         if (d) desc_put(d);
@@ -44,6 +77,8 @@ void *mb__huge_alloc(size_t size, size_t align, int checked)
     }
     d->kind = MB_REGION_HUGE;
     d->checked = (uint8_t)checked;
+    d->fresh = 1;
+    d->cached = 0;
     d->base = base;
     d->map_size = map_size;
     d->user = base; /* map_align is a multiple of align */
@@ -53,11 +88,41 @@ void *mb__huge_alloc(size_t size, size_t align, int checked)
     return base;
 }
 
-void mb__huge_free(struct mb_huge *d)
+static void unmap_block(struct mb_huge *d)
 {
     mb__rmap_set((uintptr_t)d->base, d->map_size, NULL);
     mb__os_unmap(d->base, d->map_size);
     desc_put(d);
+}
+
+void mb__huge_free(struct mb_huge *d)
+{
+    if (d->map_size > HUGE_CACHE_BYTES / 4) {
+        unmap_block(d);
+        return;
+    }
+    struct mb_huge *evict[HUGE_CACHE_SLOTS];
+    unsigned nevict = 0;
+    mb__lock(&huge_lock);
+    d->cached = 1; /* the region map still names it: a second free is seen as double */
+    while (huge_cached && (huge_cached == HUGE_CACHE_SLOTS ||
+                           huge_cached_bytes + d->map_size > HUGE_CACHE_BYTES)) {
+        evict[nevict++] = huge_cache[0];
+        huge_cached_bytes -= huge_cache[0]->map_size;
+        for (unsigned i = 1; i < huge_cached; i++) huge_cache[i - 1] = huge_cache[i];
+        huge_cached--;
+    }
+    huge_cache[huge_cached++] = d;
+    huge_cached_bytes += d->map_size;
+    mb__unlock(&huge_lock);
+    for (unsigned i = 0; i < nevict; i++) unmap_block(evict[i]);
+}
+
+/* Whether p is a huge block whose pages have never been written (calloc skips zeroing). */
+int mb__huge_fresh(const void *p)
+{
+    struct mb_huge *d = mb__rmap_get((uintptr_t)p);
+    return d && d->kind == MB_REGION_HUGE && d->user == p && d->fresh;
 }
 
 /* Shrink in place (giving the tail back), or grow in place when the pages after the
