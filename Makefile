@@ -27,7 +27,7 @@ CLI_LIBS :=
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps demo check install clean examples tests
+.PHONY: all deps deps-test demo check install clean examples tests bench-micro
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -69,14 +69,21 @@ tests: $(UNIT_BINS)
 deps:
 	@sh mk/deps.sh
 
+deps-test:
+	@sh mk/deps.sh test
+
 examples: all
 	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))
 
 demo: deps all examples
 	@sh examples/demo.sh $(BUILD)
 
-check: deps all tests examples
+check: deps-test all tests examples
 	@sh tests/run.sh $(BUILD)
+
+# A first micro-benchmark: glibc vs memboss fast and check mode, medians, ratios.
+bench-micro: all
+	@bash bench/micro.sh $(BUILD) 5 1
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/memboss $(DESTDIR)$(PREFIX)/include

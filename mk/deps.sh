@@ -1,12 +1,14 @@
 #!/bin/sh
-# memboss: the deps step (`make deps`, run by `make demo` and `make check`).
+# memboss: the deps step (`make deps`, run by `make demo`; `make deps-test`, run by `make check`).
 #
 # Checks for the Debian packages memboss needs to build and test. When some are missing:
 # as root it installs them with apt-get; otherwise it prints the apt-get line and fails.
 # clang is not required (only for `make CC=clang`).
 
-# package:command (the command stands in for the package where dpkg does not know it)
-NEEDED="nasm:nasm gcc:gcc make:make binutils:ld git:git python3:python3 sqlite3:sqlite3 libc6-dev:"
+# package:command (the command stands in for the package where dpkg does not know it).
+# `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run.
+NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev:"
+[ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3"
 
 installed() { # package command
     if command -v dpkg-query >/dev/null 2>&1 &&

@@ -133,7 +133,7 @@ void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_p
                             void *arg);
 
 /* ---- heap/huge.c: blocks above MB_SMALL_MAX --------------------------------------- */
-void *mb__huge_alloc(size_t size, size_t align, int checked);
+void *mb__huge_alloc(size_t size, size_t align);
 void mb__huge_free(struct mb_huge *h);
 void *mb__huge_realloc(struct mb_huge *h, size_t size); /* in place or NULL             */
 void mb__huge_fork(int phase);

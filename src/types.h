@@ -69,27 +69,34 @@ struct mb_heap;
 struct mb_blockinfo;
 
 /* One page's metadata. Owned by one thread heap: only the owner touches alloc[] and the
- * plain fields; other threads free by setting bits in remote[] (atomically). */
+ * owner's fields; other threads free by setting bits in remote[] (atomically). The fields
+ * are grouped by who writes them, one cache line each, so that a thread freeing into
+ * another's page reads lines the owner does not keep writing. */
 struct mb_page {
+    /* Set when the page is carved, read by every thread that frees into it. */
     uint8_t *start;             /* first block; NULL when the slice is not a page head   */
     struct mb_page *head;       /* the page this slice belongs to (itself for a head)    */
     struct mb_heap *owner;      /* thread heap that allocates from this page             */
-    struct mb_page *next;       /* in the owner's bin list of pages with free blocks     */
-    struct mb_page *prev;
-    struct mb_page *remote_next;/* in the owner's stack of pages with remote frees       */
     uint64_t magic;             /* (off * magic) >> 40 == off / bsize for off < 2^22     */
     uint32_t bsize;             /* block size                                            */
     uint16_t capacity;          /* blocks in the page                                    */
-    uint16_t used;              /* blocks allocated or held by the bin's cache           */
-    uint16_t cursor;            /* next bitmap word to scan for free blocks              */
     uint8_t cls;                /* size class                                            */
     uint8_t nslices;            /* length of the page in slices                          */
-    uint8_t in_list;            /* on the bin's list of pages with free blocks           */
-    uint8_t checked;            /* blocks are check-mode canary blocks (info[] valid)    */
-    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
     struct mb_blockinfo *info;  /* check mode: one record per block, else NULL           */
     uint32_t info_cap;          /* records info can hold                                 */
-    uint64_t alloc[MB_BITMAP_WORDS];           /* 1 = allocated (owner only)             */
+
+    /* Written by the owner only. */
+    _Alignas(64) struct mb_page *next; /* in the owner's bin list of pages with free blocks */
+    struct mb_page *prev;
+    uint16_t used;              /* blocks allocated or held by the bin's cache           */
+    uint16_t cursor;            /* next bitmap word to scan for free blocks              */
+    uint8_t in_list;            /* attached to its bin: current page or on the list      */
+
+    /* Written by the threads that free remotely. */
+    _Alignas(64) struct mb_page *remote_next; /* in the owner's stack of remote pages     */
+    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
+
+    _Alignas(64) uint64_t alloc[MB_BITMAP_WORDS];   /* 1 = allocated (owner only)         */
     _Atomic uint64_t remote[MB_BITMAP_WORDS];  /* 1 = freed by another thread, pending   */
 };
 
@@ -106,7 +113,6 @@ struct mb_segment {
 /* A huge block: its own mapping, aligned to MB_SEGMENT_SIZE so the region map finds it. */
 struct mb_huge {
     uint8_t kind;               /* MB_REGION_HUGE                                         */
-    uint8_t checked;            /* check mode: canary layout, info valid                  */
     uint8_t fresh;              /* never used since mapped: its pages are zero            */
     uint8_t cached;             /* freed, kept mapped for reuse (huge.c's cache)          */
     uint8_t *base;              /* mapping start                                          */

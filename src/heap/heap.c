@@ -157,7 +157,7 @@ void *mb__heap_malloc(size_t size)
         }
         return malloc_slow(size);
     }
-    return mb__huge_alloc(size, 0, 0);
+    return mb__huge_alloc(size, 0);
 }
 
 /* Blocks of a class whose size is a multiple of `align` are aligned, because pages start
@@ -172,7 +172,7 @@ void *mb__heap_malloc_aligned(size_t size, size_t align)
             if (mb__class_bsize[c] % align == 0) return mb__heap_malloc(mb__class_bsize[c]);
         }
     }
-    return mb__huge_alloc(size, align, 0);
+    return mb__huge_alloc(size, align);
 }
 
 /* ---- free ------------------------------------------------------------------------------ */

@@ -53,7 +53,7 @@ static void desc_put(struct mb_huge *d)
     mb__unlock(&huge_lock);
 }
 
-void *mb__huge_alloc(size_t size, size_t align, int checked)
+void *mb__huge_alloc(size_t size, size_t align)
 {
     if (size > PTRDIFF_MAX - MB_SEGMENT_SIZE || align > ((size_t)1 << 40)) {
         errno = ENOMEM;
@@ -65,7 +65,6 @@ void *mb__huge_alloc(size_t size, size_t align, int checked)
     if (d) {
         d->cached = 0;
         d->fresh = 0;
-        d->checked = (uint8_t)checked;
         return d->user;
     }
     d = desc_get();
@@ -76,7 +75,6 @@ void *mb__huge_alloc(size_t size, size_t align, int checked)
         return NULL;
     }
     d->kind = MB_REGION_HUGE;
-    d->checked = (uint8_t)checked;
     d->fresh = 1;
     d->cached = 0;
     d->base = base;
