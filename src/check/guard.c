@@ -63,7 +63,17 @@ static void degrade(const char *why)
  * quarantine stay few enough for the kernel's mapping limit (two mappings each). */
 static int may_guard(void)
 {
-    if (!arena || degraded || guarded_count >= GUARD_LIVE_MAX) return 0;
+    if (!arena || degraded) return 0;
+    if (guarded_count >= GUARD_LIVE_MAX) {
+        static int said;
+        if (!said) {
+            said = 1;
+            mb__report_note("%lu guarded blocks are alive or in quarantine, near the kernel's "
+                            "limit of mappings: new blocks get canaries only until some leave",
+                            (unsigned long)guarded_count);
+        }
+        return 0;
+    }
     if ((long)guarded_total < mb__opt.guard_max) return 1;
     return mb__opt.guard_sample > 0 && ++sample_tick % (unsigned long)mb__opt.guard_sample == 0;
 }
