@@ -16,6 +16,8 @@
 #   EXPECT-NOT: text     text must appear nowhere in stderr or stdout
 #   EXPECT-STATUS: N     the exit status of `memboss run` (several allowed: `1 139`)
 #   RUN-ARGS: options    memboss options placed before the program
+#   LINK: static         link BUILDDIR/libmemboss.a into the program and run it directly
+#                        with MEMBOSS_OPTIONS=mode=check:leak_check=2 (no memboss run)
 # A program with no EXPECT/EXPECT-ANY and no EXPECT-STATUS must print no line containing
 # `memboss:` and exit 0.
 #
@@ -93,18 +95,21 @@ show() {
     if [ "$n" -gt "$MAX_SHOWN" ]; then echo "    ... ($((n - MAX_SHOWN)) more lines)"; fi
 }
 
-# build SRC BIN LOG: compile one program; 0 on success.
+# build SRC BIN LOG LINK: compile one program; 0 on success. LINK=static links memboss in.
 build_one() {
-    local src=$1 bin=$2 log=$3
-    if [ -x "$bin" ] && [ "$bin" -nt "$src" ] && [ "$bin" -nt "$0" ]; then return 0; fi
+    local src=$1 bin=$2 log=$3 libs=()
+    [ "$4" = static ] && libs=("$build/libmemboss.a" -lpthread)
+    if [ -x "$bin" ] && [ "$bin" -nt "$src" ] && [ "$bin" -nt "$0" ] &&
+        { [ "$4" != static ] || [ "$bin" -nt "$build/libmemboss.a" ]; }; then return 0; fi
     rm -f "$bin"
     case $src in
     *.asm)
         "$NASM" -felf64 -g -F dwarf -o "$bin.o" "$src" >"$log" 2>&1 &&
-            "$CC" -no-pie -z noexecstack -g -o "$bin" "$bin.o" >>"$log" 2>&1
+            "$CC" -no-pie -z noexecstack -g -o "$bin" "$bin.o" "${libs[@]}" >>"$log" 2>&1
         ;;
     *.c)
-        "$CC" -g -O0 -fno-omit-frame-pointer -fno-builtin -pthread -o "$bin" "$src" >"$log" 2>&1
+        "$CC" -g -O0 -fno-omit-frame-pointer -fno-builtin -pthread -o "$bin" "$src" "${libs[@]}" \
+            >"$log" 2>&1
         ;;
     esac
 }
@@ -124,9 +129,10 @@ for src in "${files[@]}"; do
     nots=()
     statuses=
     runargs=
+    link=
     while IFS= read -r line; do
         line=${line%$'\r'}
-        if [[ $line =~ ^[[:space:]]*(\;|//)[[:space:]]*(EXPECT|EXPECT-ANY|EXPECT-NOT|EXPECT-STATUS|RUN-ARGS):[[:space:]]?(.*)$ ]]; then
+        if [[ $line =~ ^[[:space:]]*(\;|//)[[:space:]]*(EXPECT|EXPECT-ANY|EXPECT-NOT|EXPECT-STATUS|RUN-ARGS|LINK):[[:space:]]?(.*)$ ]]; then
             key=${BASH_REMATCH[2]}
             val=${BASH_REMATCH[3]}
             val=${val%"${val##*[![:space:]]}"} # trailing blanks
@@ -136,11 +142,12 @@ for src in "${files[@]}"; do
             EXPECT-NOT) nots+=("$val") ;;
             EXPECT-STATUS) statuses="$statuses ${val//[,|]/ }" ;;
             RUN-ARGS) runargs="$runargs $val" ;;
+            LINK) link=$val ;;
             esac
         fi
     done <"$src"
 
-    if ! build_one "$src" "$bin" "$log"; then
+    if ! build_one "$src" "$bin" "$log" "$link"; then
         echo "FAIL $name: does not build"
         show "$log" build
         failed=$((failed + 1))
@@ -154,8 +161,13 @@ for src in "${files[@]}"; do
 
     # The outer 2>/dev/null only hides bash's "Segmentation fault" notice about the subshell.
     # shellcheck disable=SC2086 # RUN-ARGS are words
-    { (cd "$out_dir/work" && exec timeout -k 5 "$TIMEOUT" "$memboss" run $runargs -- "$bin" \
-        </dev/null >"$out" 2>"$err"); } 2>/dev/null
+    if [ "$link" = static ]; then
+        { (cd "$out_dir/work" && MEMBOSS_OPTIONS=mode=check:leak_check=2 \
+            exec timeout -k 5 "$TIMEOUT" "$bin" </dev/null >"$out" 2>"$err"); } 2>/dev/null
+    else
+        { (cd "$out_dir/work" && exec timeout -k 5 "$TIMEOUT" "$memboss" run $runargs -- "$bin" \
+            </dev/null >"$out" 2>"$err"); } 2>/dev/null
+    fi
     status=$?
 
     reasons=()
