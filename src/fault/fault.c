@@ -13,7 +13,13 @@
 
 #define ALT_STACK_SIZE ((size_t)64 << 10)
 
+/* The program's own handlers for SIGSEGV and SIGBUS: the ones installed before memboss's,
+ * and, through the sigaction/signal wrappers below, any it installs afterwards. Faults
+ * outside memboss's memory are handed to them. */
 static struct sigaction prev_segv, prev_bus;
+static _Atomic int handler_installed;
+
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 static MB_TLS void *tl_alt_stack; /* ours, to unmap at thread exit */
 
 void mb__fault_thread_init(void)
@@ -117,20 +123,25 @@ static void die_by(int sig, const siginfo_t *si)
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    sigaction(sig, &dfl, NULL);
+    __sigaction(sig, &dfl, NULL);
     if (si->si_code <= 0) raise(sig); /* sent by kill(): nothing to re-run */
 }
 
-static void chain(const struct sigaction *prev, int sig, siginfo_t *si, void *uc)
+static void chain(struct sigaction *prev, int sig, siginfo_t *si, void *uc)
 {
-    if (prev->sa_flags & SA_SIGINFO) prev->sa_sigaction(sig, si, uc);
-    else prev->sa_handler(sig);
+    struct sigaction h = *prev;
+    if (h.sa_flags & SA_RESETHAND) { /* one-shot handler, as the kernel would do */
+        memset(prev, 0, sizeof *prev);
+        prev->sa_handler = SIG_DFL;
+    }
+    if (h.sa_flags & SA_SIGINFO) h.sa_sigaction(sig, si, uc);
+    else h.sa_handler(sig);
 }
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
 {
     const ucontext_t *uc = ctx;
-    const struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
+    struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
     int has_prev = !(prev->sa_flags & SA_SIGINFO) ? prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN
                                                   : prev->sa_sigaction != NULL;
     if (si->si_code <= 0) { /* kill(pid, SIGSEGV): not a fault to explain */
@@ -164,6 +175,35 @@ void mb__fault_install(void)
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &prev_segv);
-    sigaction(SIGBUS, &sa, &prev_bus);
+    __sigaction(SIGSEGV, &sa, &prev_segv);
+    __sigaction(SIGBUS, &sa, &prev_bus);
+    atomic_store(&handler_installed, 1);
+}
+
+/* A program that installs its own SIGSEGV or SIGBUS handler after memboss's does not
+ * replace it: memboss keeps the signal, records the program's handler, and hands it every
+ * fault that is not in memboss's memory. The program sees its own handler as installed. */
+MB_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if ((sig == SIGSEGV || sig == SIGBUS) && atomic_load(&handler_installed)) {
+        struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
+        struct sigaction was = *prev;
+        if (act) *prev = *act;
+        if (old) *old = was;
+        return 0;
+    }
+    return __sigaction(sig, act, old);
+}
+
+/* signal() has BSD semantics in glibc: the handler stays, interrupted calls restart. */
+MB_API __sighandler_t signal(int sig, __sighandler_t handler)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, sig);
+    if (sigaction(sig, &sa, &old) < 0) return SIG_ERR;
+    return old.sa_handler;
 }
