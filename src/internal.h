@@ -168,6 +168,7 @@ void mb__guard_fork(int phase);
 /* Kinds of quarantined entry: a guarded record or a canary block of the fast heap. */
 void mb__quarantine_push(void *entry, int guarded, size_t bytes);
 void mb__quarantine_init(void);
+int mb__quarantine_release_guarded(void);            /* oldest out until a guarded one   */
 /* Defined by check.c: a quarantined entry leaves; verify and release it. */
 void mb__check_release(void *entry, int guarded);
 void mb__quarantine_fork(int phase);

@@ -30,6 +30,7 @@ static uint32_t rec_next = 1, rec_free;/* bump and free list of record ids      
 static size_t arena_next = 1;          /* next unused arena page (page 0 is a guard)     */
 static uint32_t run_free[RUN_LISTS];   /* record ids whose run is free, by data pages    */
 static size_t guarded_count;           /* live + quarantined guarded blocks              */
+static size_t guarded_quarantined;     /* of which in quarantine                         */
 static unsigned long guarded_total;    /* guarded allocations so far                     */
 static unsigned long sample_tick;
 static int degraded;                   /* a mapping failed: canaries only from now on    */
@@ -68,8 +69,8 @@ static int may_guard(void)
         static int said;
         if (!said) {
             said = 1;
-            mb__report_note("%lu guarded blocks are alive or in quarantine, near the kernel's "
-                            "limit of mappings: new blocks get canaries only until some leave",
+            mb__report_note("%lu guarded blocks are alive, near the kernel's limit of mappings: "
+                            "new blocks get canaries only until some are freed",
                             (unsigned long)guarded_count);
         }
         return 0;
@@ -90,6 +91,11 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
 {
     if (size > ((size_t)mb__opt.guard_max_size_mb << 20) || align > MB_PAGE_SIZE) return NULL;
     size_t npages = size ? (size + MB_PAGE_SIZE - 1) / MB_PAGE_SIZE : 1;
+    /* At the mapping budget, freed guarded blocks leave quarantine early to make room:
+     * live blocks matter more than old freed ones. (Outside guard_lock: releasing takes it.) */
+    while (__atomic_load_n(&guarded_count, __ATOMIC_RELAXED) >= GUARD_LIVE_MAX &&
+           __atomic_load_n(&guarded_quarantined, __ATOMIC_RELAXED) && mb__quarantine_release_guarded())
+        ;
     mb__lock(&guard_lock);
     if (!may_guard()) {
         mb__unlock(&guard_lock);
@@ -144,6 +150,7 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
 void mb__guard_quarantine(struct mb_guarded *g)
 {
     mb__os_discard_none(g->run, (size_t)g->npages * MB_PAGE_SIZE);
+    __atomic_fetch_add(&guarded_quarantined, 1, __ATOMIC_RELAXED);
 }
 
 /* Out of quarantine: the run (still PROT_NONE) and the record are reusable. */
@@ -162,6 +169,7 @@ void mb__guard_release(struct mb_guarded *g)
         rec_free = id;
     }
     guarded_count--;
+    __atomic_fetch_sub(&guarded_quarantined, 1, __ATOMIC_RELAXED);
     mb__unlock(&guard_lock);
 }
 

@@ -40,6 +40,24 @@ void mb__quarantine_push(void *entry, int guarded, size_t bytes)
     mb__unlock(&q_lock);
 }
 
+/* Guarded blocks are scarce (kernel mappings): let the oldest entries go until one
+ * guarded block has left, so that a new block can be guarded. Returns 0 when the
+ * quarantine holds none. */
+int mb__quarantine_release_guarded(void)
+{
+    int done = 0;
+    mb__lock(&q_lock);
+    while (!done && q_head < q_tail) {
+        struct q_entry e = q_ring[q_head % Q_ENTRIES];
+        q_head++;
+        q_bytes -= e.bytes;
+        mb__check_release(e.entry, (int)e.guarded);
+        done = (int)e.guarded;
+    }
+    mb__unlock(&q_lock);
+    return done;
+}
+
 void mb__quarantine_fork(int phase)
 {
     if (phase == 0) mb__lock(&q_lock);
