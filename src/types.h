@@ -94,6 +94,8 @@ struct mb_page {
 
     /* Written by the threads that free remotely. */
     _Alignas(64) struct mb_page *remote_next; /* in the owner's stack of remote pages     */
+    _Atomic uint32_t remote_inflight; /* remote frees between their bit and their push:
+                                       * the owner must not release the page meanwhile  */
     _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
 
     _Alignas(64) uint64_t alloc[MB_BITMAP_WORDS];   /* 1 = allocated (owner only)         */

@@ -48,7 +48,11 @@ static void list_remove(struct mb_bin *b, struct mb_page *pg)
 static void page_maybe_release(struct mb_heap *h, struct mb_page *pg)
 {
     struct mb_bin *b = &h->bins[pg->cls];
-    if (pg->used || b->page == pg || atomic_load(&pg->remote_pending)) return;
+    /* In-flight first: a remote freer raises it before its bit, pushes (pending) before
+     * lowering it; read in the other order, both could look clear mid-push. */
+    if (pg->used || b->page == pg || atomic_load(&pg->remote_inflight) ||
+        atomic_load(&pg->remote_pending))
+        return;
     if (pg->in_list) list_remove(b, pg);
     mb__segment_page_free(pg);
 }
@@ -186,8 +190,16 @@ static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
      * (the owner clears it only after seeing our remote bit). Set the remote bit second:
      * once it is set the owner may collect it at any moment. */
     if (!(LOAD(pg->alloc[w]) & bit)) return FREE_DOUBLE;
+    /* From the moment the bit is set the owner may collect it, find the page empty and
+     * release it; the in-flight count keeps the page ours until the push is done. It is
+     * raised while our block still counts in pg->used, so the owner cannot have released
+     * the page before it. */
+    atomic_fetch_add_explicit(&pg->remote_inflight, 1, memory_order_seq_cst);
     uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_release);
-    if (old & bit) return FREE_DOUBLE;
+    if (old & bit) {
+        atomic_fetch_sub_explicit(&pg->remote_inflight, 1, memory_order_release);
+        return FREE_DOUBLE;
+    }
     if (!atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
         struct mb_heap *owner = pg->owner;
         struct mb_page *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
@@ -196,6 +208,7 @@ static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
                                                       memory_order_release,
                                                       memory_order_relaxed));
     }
+    atomic_fetch_sub_explicit(&pg->remote_inflight, 1, memory_order_seq_cst);
     return FREE_OK;
 }
 
