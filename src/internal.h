@@ -80,7 +80,7 @@ ssize_t mb__os_read(int fd, void *buf, size_t n);
 ssize_t mb__os_pread(int fd, void *buf, size_t n, off_t off);
 void mb__os_close(int fd);
 const char *mb__os_getenv(const char *name);         /* usable before libc is ready     */
-/* memboss's own mappings (heap, metadata, guard arena...): [*lo, *hi) of entry i, for
+/* memboss's metadata mappings (made by mb__os_map / mb__os_reserve): [lo[i], hi[i]) for
  * i < the count returned. The leak scan skips them as roots. */
 unsigned mb__os_own_mappings(uintptr_t *lo, uintptr_t *hi, unsigned max);
 
@@ -138,6 +138,8 @@ void mb__huge_free(struct mb_huge *h);
 void *mb__huge_realloc(struct mb_huge *h, size_t size); /* in place or NULL             */
 void mb__huge_fork(int phase);
 int mb__huge_fresh(const void *p);                   /* never written since mapped       */
+/* Calls fn for every allocated huge block (the caller keeps other threads out). */
+void mb__huge_foreach_live(void (*fn)(struct mb_huge *d, void *arg), void *arg);
 
 /* ---- check/check.c: the check-mode allocation front end ---------------------------- */
 void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller);
@@ -192,6 +194,11 @@ void mb__stack_fork(int phase);
 void mb__fault_install(void);
 void mb__fault_thread_init(void);                     /* alternate stack for this thread */
 void mb__fault_thread_exit(void);
+/* While set, a SIGSEGV/SIGBUS in this thread jumps back to *jb instead of being reported:
+ * the exit scans read memory another thread or the program may have made unreadable.
+ * The handler clears it before jumping. */
+#include <setjmp.h>
+void mb__fault_recover(sigjmp_buf *jb);
 
 /* ---- report/fmt.c: formatting without allocation ----------------------------------- */
 void mb__buf_init(struct mb_buf *b, char *storage, size_t cap);
@@ -214,6 +221,7 @@ void mb__report_end(void);
 void mb__report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mb__report_fork_child(void);
 void mb__report_init(void);                          /* open the log file                */
+void mb__report_hold(int on);                        /* take/leave the report lock       */
 extern _Atomic unsigned long mb__findings;            /* findings so far                  */
 const char *mb__finding_name(enum mb_finding_kind kind);
 void mb__report_exit_status(void);                   /* atexit: status file, exit code   */

@@ -122,6 +122,7 @@ struct mb_huge {
     uint8_t *user;              /* pointer returned to the program                        */
     size_t usable;              /* bytes from user to the end of the mapping               */
     struct mb_huge *next_free;  /* descriptor free list                                   */
+    struct mb_huge *live_next, *live_prev; /* the list of allocated huge blocks          */
     struct mb_blockinfo *info;  /* check mode: the block's record (from metadata memory)  */
 };
 

@@ -356,11 +356,25 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
 
 /* ---- at exit -------------------------------------------------------------------------- */
 
+/* At exit another thread may still run, and the program may have protected its own
+ * blocks: a canary that faults is skipped, not a crash. (The bytes are read once before
+ * any report starts, so no lock is held when a fault jumps back here.) */
+static sigjmp_buf exit_jmp;
+
+static void verify_at_exit(const struct block *b)
+{
+    if (sigsetjmp(exit_jmp, 0) == 0) {
+        mb__fault_recover(&exit_jmp);
+        verify_canaries(b, "exit", NULL);
+    }
+    mb__fault_recover(NULL);
+}
+
 static void exit_check_guarded(struct mb_guarded *g, void *arg)
 {
     (void)arg;
     struct block b = {&g->info, g->run, (size_t)g->npages * MB_PAGE_SIZE, g, g->user, 0};
-    verify_canaries(&b, "exit", NULL);
+    verify_at_exit(&b);
 }
 
 static void exit_check_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, unsigned idx, void *arg)
@@ -368,13 +382,22 @@ static void exit_check_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, uns
     (void)arg;
     if (!pg->info || idx >= pg->info_cap || pg->info[idx].state != MB_BLOCK_LIVE) return;
     struct block b = {&pg->info[idx], slot, bsize, NULL, slot + pg->info[idx].user_off, 0};
-    verify_canaries(&b, "exit", NULL);
+    verify_at_exit(&b);
+}
+
+static void exit_check_huge(struct mb_huge *d, void *arg)
+{
+    (void)arg;
+    if (!d->info || d->info->state != MB_BLOCK_LIVE) return;
+    struct block b = {d->info, d->user, d->usable, NULL, d->user + d->info->user_off, 1};
+    verify_at_exit(&b);
 }
 
 void mb__check_at_exit(void)
 {
     mb__guard_foreach_live(exit_check_guarded, NULL);
     mb__heap_foreach_block(exit_check_slot, NULL);
+    mb__huge_foreach_live(exit_check_huge, NULL);
     mb__leak_check();
 }
 
@@ -401,7 +424,10 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
     }
     struct mb_blockinfo *info = &g->info;
     uint8_t *data_end = g->run + (size_t)g->npages * MB_PAGE_SIZE;
-    if ((uint8_t *)addr < data_end && info->state == MB_BLOCK_QUARANTINED) {
+    /* A live block's own pages fault only if the program changed their protection itself
+     * (mprotect of its memory): that fault is the program's, not a finding. */
+    if ((uint8_t *)addr < data_end && info->state == MB_BLOCK_LIVE) return 0;
+    if ((uint8_t *)addr < data_end) { /* freed: in quarantine, or already out of it */
         if (!mb__report_begin(MB_FINDING_HEAP_USE_AFTER_FREE)) return 1;
         describe_access(is_write, addr, pcs, n);
         long off = (long)((uint8_t *)addr - g->user);
@@ -413,6 +439,8 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
                             off < 0 ? -off : off - (long)info->size,
                             bytes_word((unsigned long)(off < 0 ? -off : off - (long)info->size)), off < 0 ? "before" : "after the end of",
                             (unsigned long)info->size, (void *)g->user);
+        if (info->state == MB_BLOCK_FREE)
+            mb__report_line("  (the block has left quarantine; its pages stay inaccessible until reused)");
         mb__report_stack("the block was freed", info->free_stack, info->free_tid);
         mb__report_stack("the block was allocated", info->alloc_stack, info->alloc_tid);
         mb__report_end();

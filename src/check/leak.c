@@ -28,8 +28,7 @@ struct leak_ctx {
     size_t nwork;
     uintptr_t own_lo[4096], own_hi[4096];
     unsigned nown;
-    uintptr_t roots_lo[8192], roots_hi[8192];
-    unsigned nroots;
+    uintptr_t sp;            /* the scanning thread's stack is a root from here up     */
 };
 
 static struct leak_ctx *ctx;
@@ -50,6 +49,18 @@ static void count_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, unsigned
 {
     (void)slot, (void)bsize;
     if (pg->info && idx < pg->info_cap && pg->info[idx].state == MB_BLOCK_LIVE) (*(size_t *)arg)++;
+}
+
+static void count_huge(struct mb_huge *d, void *arg)
+{
+    if (d->info && d->info->state == MB_BLOCK_LIVE) (*(size_t *)arg)++;
+}
+
+static void take_huge(struct mb_huge *d, void *arg)
+{
+    (void)arg;
+    if (d->info && d->info->state == MB_BLOCK_LIVE)
+        add_block((uintptr_t)d->user + d->info->user_off, d->info->size, d->info);
 }
 
 static void take_guarded(struct mb_guarded *g, void *arg)
@@ -112,58 +123,96 @@ static long find_block(uintptr_t w)
     return w < b->user + (b->size ? b->size : 1) ? (long)(lo - 1) : -1;
 }
 
-/* Mark what [lo, hi) points to as `state`, then what those blocks point to. */
+/* Mark what [lo, hi) points to as `state`, then what those blocks point to. A range that
+ * faults (a file mapped past its end, a block another thread just freed, memory the
+ * program protected) is skipped from the faulting word on. */
+static sigjmp_buf scan_jmp;
+static volatile uintptr_t scan_lo, scan_hi; /* volatile: they survive the long jump */
+
 static void scan(uintptr_t lo, uintptr_t hi, uint8_t state, long self)
 {
-    lo = (lo + 7) & ~(uintptr_t)7;
+    scan_lo = (lo + 7) & ~(uintptr_t)7;
+    scan_hi = hi;
+    if (sigsetjmp(scan_jmp, 0)) scan_lo = scan_hi; /* faulted: drop the rest of the range */
+    mb__fault_recover(&scan_jmp);
     for (;;) {
-        for (uintptr_t a = lo; a + 8 <= hi; a += 8) {
+        for (uintptr_t a = scan_lo; a + 8 <= scan_hi; a += 8) {
             long i = find_block(*(const uintptr_t *)a);
             if (i < 0 || i == self || ctx->blocks[i].state != UNREACHED) continue;
             ctx->blocks[i].state = state;
             ctx->work[ctx->nwork++] = (size_t)i;
         }
-        if (!ctx->nwork) return;
+        if (!ctx->nwork) break;
         const struct leak_block *b = &ctx->blocks[ctx->work[--ctx->nwork]];
-        lo = b->user;
-        hi = b->user + b->size;
+        scan_lo = b->user;
+        scan_hi = b->user + b->size;
+    }
+    mb__fault_recover(NULL);
+}
+
+/* The end of memboss's region (segment, huge block, guard arena) holding addr, or 0. */
+static uintptr_t own_region_end(uintptr_t addr)
+{
+    const uint8_t *r = mb__rmap_get(addr);
+    if (!r) return 0;
+    uintptr_t chunk_end = (addr | (MB_SEGMENT_SIZE - 1)) + 1;
+    if (*r == MB_REGION_HUGE) {
+        const struct mb_huge *h = (const void *)r;
+        uintptr_t end = (uintptr_t)h->base + h->map_size;
+        return addr >= (uintptr_t)h->base && addr < end ? end : 0;
+    }
+    return chunk_end; /* segments and the arena cover whole chunks */
+}
+
+/* Scan [lo, hi) minus memboss's own memory: its regions (user blocks are scanned only
+ * once reached) and its metadata mappings, which the kernel may have merged into a
+ * neighbouring mapping with the same permissions. */
+static void scan_root(uintptr_t lo, uintptr_t hi)
+{
+    while (lo < hi) {
+        uintptr_t end = own_region_end(lo);
+        if (end) {
+            lo = end;
+            continue;
+        }
+        uintptr_t stop = (lo | (MB_SEGMENT_SIZE - 1)) + 1; /* region map granularity */
+        if (stop > hi) stop = hi;
+        for (unsigned i = 0; i < ctx->nown; i++) {
+            if (ctx->own_lo[i] <= lo && ctx->own_hi[i] > lo) {
+                stop = lo; /* lo is inside an own mapping: skip past it */
+                lo = ctx->own_hi[i];
+                break;
+            }
+            if (ctx->own_lo[i] > lo && ctx->own_lo[i] < stop) stop = ctx->own_lo[i];
+        }
+        if (stop <= lo) continue;
+        scan(lo, stop, REACHED, -1);
+        lo = stop;
     }
 }
 
-/* Root candidates: readable and writable, not a device, not the vsyscall/vvar pages. */
-static void collect_root(uintptr_t lo, uintptr_t hi, const char *perms, const char *path,
+static int path_is(const char *path, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    return n >= k && !memcmp(path, s, k);
+}
+
+/* Each readable, writable mapping is a root, but device memory and the kernel's pages.
+ * Shared anonymous memory shows as "/dev/zero (deleted)" and POSIX shared memory as
+ * "/dev/shm/...": those are the program's memory and are scanned. */
+static void scan_mapping(uintptr_t lo, uintptr_t hi, const char *perms, const char *path,
                          size_t pathlen, void *arg)
 {
     (void)arg;
     if (perms[0] != 'r' || perms[1] != 'w') return;
-    if (pathlen >= 5 && !memcmp(path, "/dev/", 5)) return;
-    if (pathlen && path[0] == '[' && !(pathlen == 7 && !memcmp(path, "[stack]", 7)) &&
-        !(pathlen == 6 && !memcmp(path, "[heap]", 6)))
+    if (path_is(path, pathlen, "/dev/") && !path_is(path, pathlen, "/dev/zero") &&
+        !path_is(path, pathlen, "/dev/shm/"))
         return;
-    if (ctx->nroots < sizeof ctx->roots_lo / sizeof ctx->roots_lo[0]) {
-        ctx->roots_lo[ctx->nroots] = lo;
-        ctx->roots_hi[ctx->nroots++] = hi;
-    }
-}
-
-/* Scan [lo, hi) minus memboss's own mappings, which the kernel may have merged into it. */
-static void scan_root(uintptr_t lo, uintptr_t hi)
-{
-    while (lo < hi) {
-        uintptr_t stop = hi, next = hi;
-        for (unsigned i = 0; i < ctx->nown; i++) {
-            if (ctx->own_hi[i] <= lo || ctx->own_lo[i] >= stop) continue;
-            if (ctx->own_lo[i] <= lo) { /* lo is inside an own mapping: skip past it */
-                stop = lo;
-                next = ctx->own_hi[i] < next || next == hi ? ctx->own_hi[i] : next;
-                break;
-            }
-            stop = ctx->own_lo[i];
-            next = ctx->own_hi[i];
-        }
-        if (stop > lo) scan(lo, stop, REACHED, -1);
-        lo = next > lo ? next : hi;
-    }
+    if (path_is(path, pathlen, "[vvar]") || path_is(path, pathlen, "[vdso]") ||
+        path_is(path, pathlen, "[vsyscall]"))
+        return;
+    if (ctx->sp >= lo && ctx->sp < hi) lo = ctx->sp;
+    scan_root(lo, hi);
 }
 
 /* Report lost blocks grouped by allocation stack, largest first. */
@@ -232,6 +281,7 @@ void mb__leak_check(void)
     size_t live = 0;
     mb__guard_foreach_live(count_guarded, &live);
     mb__heap_foreach_block(count_slot, &live);
+    mb__huge_foreach_live(count_huge, &live);
     if (!live) return;
     size_t ctx_bytes = mb__align_up(sizeof *ctx, MB_PAGE_SIZE);
     size_t blocks_bytes = mb__align_up(live * sizeof(struct leak_block), MB_PAGE_SIZE);
@@ -244,18 +294,17 @@ void mb__leak_check(void)
     ctx->cap = live;
     mb__guard_foreach_live(take_guarded, NULL);
     mb__heap_foreach_block(take_slot, NULL);
+    mb__huge_foreach_live(take_huge, NULL);
     sort_blocks(ctx->blocks, ctx->n);
     ctx->nown = mb__os_own_mappings(ctx->own_lo, ctx->own_hi, 4096);
 
     /* Roots. Our own stack is scanned from here up: the program's frames and the
-     * registers saved by the calls that led here are above us. */
-    mb__where_foreach_mapping(collect_root, NULL);
-    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    for (unsigned r = 0; r < ctx->nroots; r++) {
-        uintptr_t lo = ctx->roots_lo[r], hi = ctx->roots_hi[r];
-        if (sp >= lo && sp < hi) lo = sp;
-        scan_root(lo, hi);
-    }
+     * registers saved by the calls that led here are above us. The report lock keeps
+     * where.c's maps reader ours while the mappings are walked. */
+    ctx->sp = (uintptr_t)__builtin_frame_address(0);
+    mb__report_hold(1);
+    mb__where_foreach_mapping(scan_mapping, NULL);
+    mb__report_hold(0);
     /* Lost blocks that other lost blocks point to are indirectly lost. */
     for (size_t i = 0; i < ctx->n; i++)
         if (ctx->blocks[i].state == UNREACHED)

@@ -21,6 +21,9 @@ static _Atomic int handler_installed;
 
 extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 static MB_TLS void *tl_alt_stack; /* ours, to unmap at thread exit */
+static MB_TLS sigjmp_buf *tl_recover;
+
+void mb__fault_recover(sigjmp_buf *jb) { tl_recover = jb; }
 
 void mb__fault_thread_init(void)
 {
@@ -140,6 +143,11 @@ static void chain(struct sigaction *prev, int sig, siginfo_t *si, void *uc)
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
 {
+    if (tl_recover && si->si_code > 0) { /* a memboss scan touched unreadable memory */
+        sigjmp_buf *jb = tl_recover;
+        tl_recover = NULL;
+        siglongjmp(*jb, 1);
+    }
     const ucontext_t *uc = ctx;
     struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
     int has_prev = !(prev->sa_flags & SA_SIGINFO) ? prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN

@@ -8,6 +8,32 @@
 
 static mb_lock huge_lock;
 static struct mb_huge *huge_free_descs;
+static struct mb_huge *huge_live;     /* allocated huge blocks, for the exit checks       */
+
+static void live_add(struct mb_huge *d)
+{
+    mb__lock(&huge_lock);
+    d->live_prev = NULL;
+    d->live_next = huge_live;
+    if (huge_live) huge_live->live_prev = d;
+    huge_live = d;
+    mb__unlock(&huge_lock);
+}
+
+static void live_remove(struct mb_huge *d)
+{
+    mb__lock(&huge_lock);
+    if (d->live_prev) d->live_prev->live_next = d->live_next;
+    else huge_live = d->live_next;
+    if (d->live_next) d->live_next->live_prev = d->live_prev;
+    d->live_next = d->live_prev = NULL;
+    mb__unlock(&huge_lock);
+}
+
+void mb__huge_foreach_live(void (*fn)(struct mb_huge *d, void *arg), void *arg)
+{
+    for (struct mb_huge *d = huge_live; d; d = d->live_next) fn(d, arg);
+}
 
 /* Freed huge blocks stay mapped a while, so that a program that allocates and frees
  * blocks of a few hundred KiB in a loop does not pay three system calls each time. The
@@ -65,6 +91,7 @@ void *mb__huge_alloc(size_t size, size_t align)
     if (d) {
         d->cached = 0;
         d->fresh = 0;
+        live_add(d);
         return d->user;
     }
     d = desc_get();
@@ -81,8 +108,8 @@ void *mb__huge_alloc(size_t size, size_t align)
     d->map_size = map_size;
     d->user = base; /* map_align is a multiple of align */
     d->usable = map_size;
-    d->info = NULL;
     mb__rmap_set((uintptr_t)base, map_size, d);
+    live_add(d);
     return base;
 }
 
@@ -95,6 +122,7 @@ static void unmap_block(struct mb_huge *d)
 
 void mb__huge_free(struct mb_huge *d)
 {
+    live_remove(d);
     if (d->map_size > HUGE_CACHE_BYTES / 4) {
         unmap_block(d);
         return;

@@ -10,9 +10,9 @@
 
 extern char **environ;
 
-/* memboss's own mappings, for the leak scan: they hold no roots (user blocks are scanned
- * only when reached; metadata holds no user pointers worth following). A fixed table; a
- * mapping that does not fit is simply not recorded (it is then scanned as a root). */
+/* memboss's metadata mappings (not its heap regions, which the region map knows), for the
+ * leak scan: they hold no roots. A fixed table; a mapping that does not fit is not
+ * recorded, and is then scanned as a root, which can only hide a leak. */
 #define OWN_MAX 4096
 static struct {
     _Atomic uintptr_t lo;
@@ -79,8 +79,7 @@ void *mb__os_map_aligned(size_t size, size_t align)
     size_t head = start - (uintptr_t)p, tail = span - head - size;
     if (head) munmap(p, head);
     if (tail) munmap((uint8_t *)start + size, tail);
-    own_add((void *)start, size);
-    return (void *)start;
+    return (void *)start; /* segments and huge blocks: the region map knows them */
 }
 
 void *mb__os_reserve(size_t size)
@@ -163,12 +162,12 @@ const char *mb__os_getenv(const char *name)
     return NULL;
 }
 
-/* Extend a mapping in place; fails (-1) when something else is mapped right after it. */
+/* Extend a mapping in place; fails (-1) when something else is mapped right after it.
+ * errno is left as it was: a failure here is not the caller's failure. */
 int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size)
 {
+    int saved = errno;
     void *q = mremap(p, old_size, new_size, 0);
-    if (q == MAP_FAILED) return -1;
-    own_remove(p, old_size);
-    own_add(p, new_size);
-    return 0;
+    errno = saved;
+    return q == MAP_FAILED ? -1 : 0;
 }

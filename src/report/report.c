@@ -131,6 +131,18 @@ void mb__report_end(void)
     mb__unlock(&report_lock);
 }
 
+/* For users of where.c's static state outside a report (the leak scan). */
+void mb__report_hold(int on)
+{
+    if (on) {
+        mb__lock(&report_lock);
+        atomic_store(&report_owner, mb__os_tid());
+    } else {
+        atomic_store(&report_owner, 0);
+        mb__unlock(&report_lock);
+    }
+}
+
 void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, int tid)
 {
     if (title) mb__report_line("  %s by thread %d:", title, tid);
