@@ -29,6 +29,10 @@ struct leak_ctx {
     uintptr_t own_lo[4096], own_hi[4096];
     unsigned nown;
     uintptr_t sp;            /* the scanning thread's stack is a root from here up     */
+    /* The scan's own state lives here, in a memboss mapping the scan skips: in a static
+     * variable it would be a root holding the address of the last block scanned. */
+    sigjmp_buf jmp;
+    volatile uintptr_t lo, hi;
 };
 
 static struct leak_ctx *ctx;
@@ -126,17 +130,14 @@ static long find_block(uintptr_t w)
 /* Mark what [lo, hi) points to as `state`, then what those blocks point to. A range that
  * faults (a file mapped past its end, a block another thread just freed, memory the
  * program protected) is skipped from the faulting word on. */
-static sigjmp_buf scan_jmp;
-static volatile uintptr_t scan_lo, scan_hi; /* volatile: they survive the long jump */
-
 static void scan(uintptr_t lo, uintptr_t hi, uint8_t state, long self)
 {
-    scan_lo = (lo + 7) & ~(uintptr_t)7;
-    scan_hi = hi;
-    if (sigsetjmp(scan_jmp, 0)) scan_lo = scan_hi; /* faulted: drop the rest of the range */
-    mb__fault_recover(&scan_jmp);
+    ctx->lo = (lo + 7) & ~(uintptr_t)7;
+    ctx->hi = hi;
+    if (sigsetjmp(ctx->jmp, 0)) ctx->lo = ctx->hi; /* faulted: drop the rest of the range */
+    mb__fault_recover(&ctx->jmp);
     for (;;) {
-        for (uintptr_t a = scan_lo; a + 8 <= scan_hi; a += 8) {
+        for (uintptr_t a = ctx->lo; a + 8 <= ctx->hi; a += 8) {
             long i = find_block(*(const uintptr_t *)a);
             if (i < 0 || i == self || ctx->blocks[i].state != UNREACHED) continue;
             ctx->blocks[i].state = state;
@@ -144,8 +145,8 @@ static void scan(uintptr_t lo, uintptr_t hi, uint8_t state, long self)
         }
         if (!ctx->nwork) break;
         const struct leak_block *b = &ctx->blocks[ctx->work[--ctx->nwork]];
-        scan_lo = b->user;
-        scan_hi = b->user + b->size;
+        ctx->lo = b->user;
+        ctx->hi = b->user + b->size;
     }
     mb__fault_recover(NULL);
 }
