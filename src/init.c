@@ -2,7 +2,7 @@
  *
  * The first call to any allocation function initialises the process, whatever runs first:
  * the loader, another library's constructor, or main. The heap is made usable before
- * anything that may itself call malloc (pthread_atfork, atexit), so such calls re-enter
+ * anything that may itself call malloc (pthread_atfork, pthread keys), so such calls re-enter
  * a working allocator. */
 #include "internal.h"
 
@@ -226,7 +226,6 @@ void mb__init(void)
     thread_key_ok = pthread_key_create(&thread_key, thread_exit) == 0;
     if (thread_key_ok && h) pthread_setspecific(thread_key, h);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
-    atexit(mb__report_exit_status);
     if (mb__check_mode) {
         thread_register_stack();
         mb__fault_install();
@@ -261,6 +260,26 @@ static void untrace_children(void)
     }
     unsetenv("MEMBOSS_OPTIONS");
     unsetenv("MEMBOSS_NO_CHILDREN");
+}
+
+/* The end-of-process work (exit checks, leak scan, summary, exit status) must come after
+ * everything else the program runs at exit. memboss's destructor runs among the others,
+ * in an order the loader chooses, so it only queues the work: an exit handler registered
+ * while exit handlers run is run after the current one (the loader's, which runs all the
+ * destructors) returns. No DSO handle: tied to memboss's, the C library would run it
+ * as soon as memboss itself is finalized. */
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+static void exit_work(void *arg)
+{
+    (void)arg;
+    mb__report_exit_status();
+}
+
+__attribute__((destructor)) static void mb__destructor(void)
+{
+    if (atomic_load(&mb__init_state) != 2) return;
+    if (__cxa_atexit(exit_work, NULL, NULL) != 0) exit_work(NULL);
 }
 
 __attribute__((constructor)) static void mb__constructor(void)

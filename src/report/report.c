@@ -171,7 +171,7 @@ void mb__report_fork_child(void)
     atomic_store(&mb__findings, 0);
 }
 
-/* Runs at exit (registered first, so it runs after the program's own handlers). */
+/* Runs at exit, from memboss's destructor (init.c). */
 void mb__report_exit_status(void)
 {
     if (mb__check_mode && mb__opt.check_at_exit) mb__check_at_exit();
@@ -182,7 +182,10 @@ void mb__report_exit_status(void)
     mb__unlock(&report_lock);
     if (mb__opt.exitcode && !mb__opt.status_dir[0]) {
         /* The exit status must say that memboss found errors. exit() would flush stdio after
-         * the handlers; _exit does not, so flush here (no allocation: buffers exist). */
+         * the destructors; _exit does not, so flush here (no allocation: buffers exist).
+         * What would have run after this destructor does not run: the destructors of the
+         * libraries loaded before memboss (the C library's own), and atexit handlers
+         * registered before main. */
         fflush(NULL);
         _exit((int)mb__opt.exitcode);
     }
