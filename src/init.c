@@ -170,6 +170,7 @@ static void fork_phase(int phase)
     }
     if (phase == 2) {
         mb__report_fork_child();
+        mb__check_fork_child();
         if (mb__check_mode && tl_slot >= 0) { /* the child's only thread has a new tid */
             for (int i = 0; i < MB_MAX_THREADS; i++)
                 if (i != tl_slot) atomic_store(&thread_slots[i].tid, 0);

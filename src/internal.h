@@ -154,6 +154,7 @@ void mb__check_init(void);
 int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n);
 /* The thread id of the caller, cached. */
 int mb__check_tid(void);
+void mb__check_fork_child(void);
 
 /* ---- check/guard.c: guarded blocks ------------------------------------------------- */
 void mb__guard_init(void);

@@ -21,6 +21,8 @@ int mb__check_tid(void)
     return tl_tid;
 }
 
+void mb__check_fork_child(void) { tl_tid = 0; } /* the child's thread has a new id */
+
 void mb__check_init(void)
 {
     mb__stack_init();

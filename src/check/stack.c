@@ -109,8 +109,8 @@ static uintptr_t call_site(uintptr_t ret)
 uint32_t mb__stack_capture(void *frame)
 {
     uintptr_t pcs[MB_STACK_MAX];
-    unsigned max = mb__opt.malloc_context_size > MB_STACK_MAX ? MB_STACK_MAX
-                                                             : (unsigned)mb__opt.malloc_context_size;
+    long want = mb__opt.malloc_context_size;
+    unsigned max = want <= 0 ? 0 : want > MB_STACK_MAX ? MB_STACK_MAX : (unsigned)want;
     const uintptr_t *f = frame;
     unsigned n = mb__stack_walk(f[1], f[0], (uintptr_t)frame, pcs, max);
     /* Frame 0 is stored as the call to malloc/free itself, like a fault's exact pc; the

@@ -11,7 +11,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define ALT_STACK_SIZE ((size_t)64 << 10)
+/* The alternate stack also runs the program's own handlers chained from ours, which may
+ * use more stack than a report: pages cost only when touched. */
+#define ALT_STACK_SIZE ((size_t)256 << 10)
 
 /* The program's own handlers for SIGSEGV and SIGBUS: the ones installed before memboss's,
  * and, through the sigaction/signal wrappers below, any it installs afterwards. Faults
@@ -75,7 +77,7 @@ static void report_fill_patterns(const ucontext_t *uc)
 static int is_stack_overflow(uintptr_t addr, uintptr_t sp)
 {
     int tid, in_guard;
-    uintptr_t lo, hi;
+    uintptr_t lo = 0, hi;
     if (mb__thread_stack_find(addr, &tid, &lo, &hi, &in_guard) && in_guard) return 1;
     /* The main stack grows on demand: an access near the stack pointer below everything
      * mapped is the stack running out. */
@@ -203,9 +205,16 @@ MB_API int sigaction(int sig, const struct sigaction *act, struct sigaction *old
     return __sigaction(sig, act, old);
 }
 
-/* signal() has BSD semantics in glibc: the handler stays, interrupted calls restart. */
+/* signal() for SIGSEGV and SIGBUS, once memboss's handler is in place, records the
+ * program's handler like sigaction above; any other call is glibc's own signal(), whose
+ * other name bsd_signal is not shadowed (it honours siginterrupt and rejects bad input). */
+extern __sighandler_t bsd_signal(int sig, __sighandler_t handler);
+
 MB_API __sighandler_t signal(int sig, __sighandler_t handler)
 {
+    if ((sig != SIGSEGV && sig != SIGBUS) || !atomic_load(&handler_installed) ||
+        handler == SIG_ERR)
+        return bsd_signal(sig, handler);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
