@@ -81,35 +81,50 @@ static void take_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, unsigned 
     add_block((uintptr_t)slot + info->user_off, info->size, info);
 }
 
-static int by_address(const struct leak_block *a, const struct leak_block *b)
+static int by_address(const void *x, const void *y)
 {
+    const struct leak_block *a = x, *b = y;
     return a->user < b->user ? -1 : a->user > b->user;
 }
 
-/* Heap sort: no allocation, no recursion. */
-static void sort_blocks(struct leak_block *v, size_t n)
+/* Lost blocks together, definitely lost first, then by allocation stack. */
+static int by_loss(const void *x, const void *y)
 {
-    for (size_t start = n / 2; start-- > 0;) {
-        for (size_t r = start;;) {
-            size_t c = 2 * r + 1;
-            if (c >= n) break;
-            if (c + 1 < n && by_address(&v[c], &v[c + 1]) < 0) c++;
-            if (by_address(&v[r], &v[c]) >= 0) break;
-            struct leak_block t = v[r]; v[r] = v[c]; v[c] = t;
-            r = c;
+    const struct leak_block *a = x, *b = y;
+    int ka = a->state == UNREACHED ? 0 : a->state == INDIRECT ? 1 : 2;
+    int kb = b->state == UNREACHED ? 0 : b->state == INDIRECT ? 1 : 2;
+    if (ka != kb) return ka < kb ? -1 : 1;
+    return a->info->alloc_stack < b->info->alloc_stack ? -1 : a->info->alloc_stack > b->info->alloc_stack;
+}
+
+/* Heap sort of n elements of `size` bytes: no allocation, no recursion. */
+static void sort_any(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    uint8_t *v = base, tmp[64];
+    mb__assert(size <= sizeof tmp);
+#define AT(k) (v + (k) * size)
+#define SWAP(a, b) (memcpy(tmp, AT(a), size), memcpy(AT(a), AT(b), size), memcpy(AT(b), tmp, size))
+    for (size_t end = n, start = n / 2;;) {
+        size_t r;
+        if (start > 0) {
+            r = --start;
+        } else {
+            if (end <= 1) break;
+            end--;
+            SWAP(0, end);
+            r = 0;
         }
-    }
-    for (size_t end = n; end-- > 1;) {
-        struct leak_block t = v[0]; v[0] = v[end]; v[end] = t;
-        for (size_t r = 0;;) {
+        for (;;) {
             size_t c = 2 * r + 1;
             if (c >= end) break;
-            if (c + 1 < end && by_address(&v[c], &v[c + 1]) < 0) c++;
-            if (by_address(&v[r], &v[c]) >= 0) break;
-            struct leak_block t2 = v[r]; v[r] = v[c]; v[c] = t2;
+            if (c + 1 < end && cmp(AT(c), AT(c + 1)) < 0) c++;
+            if (cmp(AT(r), AT(c)) >= 0) break;
+            SWAP(r, c);
             r = c;
         }
     }
+#undef AT
+#undef SWAP
 }
 
 /* The live block holding address w, or -1. A pointer one past the end does not count. */
@@ -216,62 +231,32 @@ static void scan_mapping(uintptr_t lo, uintptr_t hi, const char *perms, const ch
     scan_root(lo, hi);
 }
 
-/* Report lost blocks grouped by allocation stack, largest first. */
-static void report_lost(uint8_t state, const char *kind, unsigned long *bytes_out,
-                        unsigned long *blocks_out, unsigned *record, unsigned records)
+/* One loss record: the lost blocks of one kind from one allocation stack. */
+struct loss_record {
+    uint64_t bytes, blocks;
+    uint32_t stack;
+    int tid;
+    uint8_t state;
+};
+
+/* Largest first within each kind; definitely lost before indirectly lost. */
+static int by_record(const void *x, const void *y)
 {
-    for (;;) {
-        /* The largest remaining group: linear passes keep this allocation-free. */
-        uint32_t best = 0;
-        unsigned long best_bytes = 0, best_n = 0;
-        int found = 0;
-        for (size_t i = 0; i < ctx->n; i++) {
-            if (ctx->blocks[i].state != state) continue;
-            uint32_t st = ctx->blocks[i].info->alloc_stack;
-            unsigned long bytes = 0, n = 0;
-            for (size_t j = i; j < ctx->n; j++) {
-                if (ctx->blocks[j].state == state && ctx->blocks[j].info->alloc_stack == st) {
-                    bytes += ctx->blocks[j].size;
-                    n++;
-                }
-            }
-            if (!found || bytes > best_bytes) {
-                best = st;
-                best_bytes = bytes;
-                best_n = n;
-                found = 1;
-            }
-        }
-        if (!found) return;
-        int tid = 0;
-        for (size_t j = 0; j < ctx->n; j++) {
-            if (ctx->blocks[j].state == state && ctx->blocks[j].info->alloc_stack == best) {
-                tid = ctx->blocks[j].info->alloc_tid;
-                ctx->blocks[j].state = REACHED; /* reported */
-            }
-        }
-        *bytes_out += best_bytes;
-        *blocks_out += best_n;
-        ++*record;
-        if (mb__opt.leak_check < 2 || !mb__report_begin(MB_FINDING_LEAK)) continue;
-        mb__report_line("  %lu bytes in %lu block%s are %s lost in loss record %u of %u", best_bytes,
-                        best_n, best_n == 1 ? "" : "s", kind, *record, records);
-        mb__report_stack("allocated", best, tid);
-        mb__report_end();
-    }
+    const struct loss_record *a = x, *b = y;
+    if (a->state != b->state) return a->state == UNREACHED ? 1 : -1;
+    return a->bytes < b->bytes ? -1 : a->bytes > b->bytes;
 }
 
-/* Number of distinct allocation stacks among blocks in `state`. */
-static unsigned count_records(uint8_t state)
+/* Group the lost blocks (sorted with by_loss) into records; returns how many. */
+static size_t make_records(struct loss_record *rec)
 {
-    unsigned n = 0;
-    for (size_t i = 0; i < ctx->n; i++) {
-        if (ctx->blocks[i].state != state) continue;
-        int first = 1;
-        for (size_t j = 0; j < i && first; j++)
-            if (ctx->blocks[j].state == state && ctx->blocks[j].info->alloc_stack == ctx->blocks[i].info->alloc_stack)
-                first = 0;
-        n += (unsigned)first;
+    size_t n = 0;
+    for (size_t i = 0; i < ctx->n && ctx->blocks[i].state != REACHED; i++) {
+        const struct leak_block *b = &ctx->blocks[i];
+        if (!n || rec[n - 1].state != b->state || rec[n - 1].stack != b->info->alloc_stack)
+            rec[n++] = (struct loss_record){0, 0, b->info->alloc_stack, b->info->alloc_tid, b->state};
+        rec[n - 1].bytes += b->size;
+        rec[n - 1].blocks++;
     }
     return n;
 }
@@ -286,7 +271,9 @@ void mb__leak_check(void)
     if (!live) return;
     size_t ctx_bytes = mb__align_up(sizeof *ctx, MB_PAGE_SIZE);
     size_t blocks_bytes = mb__align_up(live * sizeof(struct leak_block), MB_PAGE_SIZE);
-    size_t work_bytes = mb__align_up(live * sizeof(size_t), MB_PAGE_SIZE);
+    size_t per_block = sizeof(size_t) > sizeof(struct loss_record) ? sizeof(size_t)
+                                                                    : sizeof(struct loss_record);
+    size_t work_bytes = mb__align_up(live * per_block, MB_PAGE_SIZE);
     uint8_t *mem = mb__os_map(ctx_bytes + blocks_bytes + work_bytes);
     if (!mem) return;
     ctx = (struct leak_ctx *)mem;
@@ -296,7 +283,7 @@ void mb__leak_check(void)
     mb__guard_foreach_live(take_guarded, NULL);
     mb__heap_foreach_block(take_slot, NULL);
     mb__huge_foreach_live(take_huge, NULL);
-    sort_blocks(ctx->blocks, ctx->n);
+    sort_any(ctx->blocks, ctx->n, sizeof *ctx->blocks, by_address);
     ctx->nown = mb__os_own_mappings(ctx->own_lo, ctx->own_hi, 4096);
 
     /* Roots. Our own stack is scanned from here up: the program's frames and the
@@ -311,11 +298,29 @@ void mb__leak_check(void)
         if (ctx->blocks[i].state == UNREACHED)
             scan(ctx->blocks[i].user, ctx->blocks[i].user + ctx->blocks[i].size, INDIRECT, (long)i);
 
-    unsigned def_records = count_records(UNREACHED), ind_records = count_records(INDIRECT);
-    unsigned record = 0, records = def_records + ind_records;
+    /* Loss records: sort the lost blocks by kind and stack, group, order the groups. The
+     * work array (one word per block) is no longer needed: it holds the records. */
+    sort_any(ctx->blocks, ctx->n, sizeof *ctx->blocks, by_loss);
+    struct loss_record *rec = (struct loss_record *)ctx->work;
+    size_t nrec = 0;
+    if (work_bytes / sizeof *rec >= ctx->n) {
+        nrec = make_records(rec);
+    }
+    sort_any(rec, nrec, sizeof *rec, by_record); /* ascending: reported from the end */
     unsigned long def_bytes = 0, def_blocks = 0, ind_bytes = 0, ind_blocks = 0;
-    report_lost(UNREACHED, "definitely", &def_bytes, &def_blocks, &record, records);
-    report_lost(INDIRECT, "indirectly", &ind_bytes, &ind_blocks, &record, records);
+    for (size_t k = nrec; k-- > 0;) {
+        const struct loss_record *r = &rec[k];
+        int definite = r->state == UNREACHED;
+        *(definite ? &def_bytes : &ind_bytes) += r->bytes;
+        *(definite ? &def_blocks : &ind_blocks) += r->blocks;
+        if (mb__opt.leak_check < 2 || !mb__report_begin(MB_FINDING_LEAK)) continue;
+        mb__report_line("  %lu bytes in %lu block%s are %s lost in loss record %lu of %lu",
+                        (unsigned long)r->bytes, (unsigned long)r->blocks, r->blocks == 1 ? "" : "s",
+                        definite ? "definitely" : "indirectly", (unsigned long)(nrec - k),
+                        (unsigned long)nrec);
+        mb__report_stack("allocated", r->stack, r->tid);
+        mb__report_end();
+    }
     if (def_blocks || ind_blocks) {
         /* With leak_check=1 the summary is the one finding; with 2 it follows the records. */
         int framed = mb__opt.leak_check < 2 && mb__report_begin(MB_FINDING_LEAK);
