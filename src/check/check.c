@@ -130,7 +130,9 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
         mb__canary_fill(user + size, (size_t)(g->run + (size_t)g->npages * MB_PAGE_SIZE - (user + size)));
     } else {
         size_t a = align > MB_ALIGN ? align : MB_ALIGN;
-        size_t off = a > MB_REDZONE ? a : MB_REDZONE;
+        /* The red zone before the block keeps the alignment; above a page that would waste
+         * as much as the alignment, so such blocks have no red zone before them. */
+        size_t off = a > MB_PAGE_SIZE ? 0 : a > MB_REDZONE ? a : MB_REDZONE;
         size_t total = off + mb__align_up(size, MB_ALIGN) + MB_REDZONE;
         uint8_t *slot = mb__heap_malloc_aligned(total, a);
         if (!slot) return NULL;

@@ -26,9 +26,10 @@ static struct guard_region region = {MB_REGION_GUARD};
 static uint8_t *arena;                 /* NULL: guarding is off                          */
 static uint32_t *page_owner;           /* arena page -> record id (0 = none)             */
 static struct mb_guarded *records;     /* id 0 unused                                    */
-static uint32_t rec_next = 1, rec_free;/* bump and free list of record ids               */
+static uint32_t rec_next = 1;          /* next unused record; a record keeps its run     */
 static size_t arena_next = 1;          /* next unused arena page (page 0 is a guard)     */
 static uint32_t run_free[RUN_LISTS];   /* record ids whose run is free, by data pages    */
+static uint32_t long_free;             /* free runs of RUN_LISTS pages or more, any size */
 static size_t guarded_count;           /* live + quarantined guarded blocks              */
 static size_t guarded_quarantined;     /* of which in quarantine                         */
 static unsigned long guarded_total;    /* guarded allocations so far                     */
@@ -87,6 +88,20 @@ static size_t natural_alignment(size_t size)
     return a;
 }
 
+/* A free long run of exactly npages, unlinked from long_free, or 0. The list is short:
+ * long runs are few (each is 256 KiB or more). */
+static uint32_t take_long_run(size_t npages)
+{
+    for (uint32_t *link = &long_free; *link; link = &records[*link].next_free) {
+        uint32_t id = *link;
+        if (records[id].npages == npages) {
+            *link = records[id].next_free;
+            return id;
+        }
+    }
+    return 0;
+}
+
 struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
 {
     if (size > ((size_t)mb__opt.guard_max_size_mb << 20) || align > MB_PAGE_SIZE) return NULL;
@@ -105,10 +120,10 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
     if (npages < RUN_LISTS && run_free[npages]) { /* reuse a run of the same length */
         id = run_free[npages];
         run_free[npages] = records[id].next_free;
+    } else if (npages >= RUN_LISTS && (id = take_long_run(npages)) != 0) {
+        /* a long run of the same length, freed earlier */
     } else if (arena_next + npages + 1 <= ARENA_PAGES) {
-        id = rec_free;
-        if (id) rec_free = records[id].next_free;
-        else if (rec_next < MAX_RECORDS) id = rec_next++;
+        if (rec_next < MAX_RECORDS) id = rec_next++;
         if (id) {
             records[id].run = arena + arena_next * MB_PAGE_SIZE;
             records[id].npages = (uint32_t)npages;
@@ -125,8 +140,9 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
     struct mb_guarded *g = &records[id];
     if (mb__os_protect(g->run, npages * MB_PAGE_SIZE, 1) != 0) {
         /* Out of mappings (vm.max_map_count) or memory: give the run back, stop guarding. */
-        g->next_free = npages < RUN_LISTS ? run_free[npages] : 0;
-        if (npages < RUN_LISTS) run_free[npages] = id;
+        uint32_t *list = npages < RUN_LISTS ? &run_free[npages] : &long_free;
+        g->next_free = *list;
+        *list = id;
         degrade("the kernel refused another guard page (vm.max_map_count or memory)");
         mb__unlock(&guard_lock);
         return NULL;
@@ -159,15 +175,10 @@ void mb__guard_release(struct mb_guarded *g)
     uint32_t id = (uint32_t)(g - records);
     mb__lock(&guard_lock);
     g->info.state = MB_BLOCK_FREE;
-    if (g->npages < RUN_LISTS) {
-        g->next_free = run_free[g->npages];
-        run_free[g->npages] = id;
-    } else { /* long runs are not reused: the address space is large, the records few */
-        for (size_t i = 0; i <= g->npages; i++)
-            page_owner[(size_t)(g->run - arena) / MB_PAGE_SIZE + i] = 0;
-        g->next_free = rec_free;
-        rec_free = id;
-    }
+    /* The run keeps its record: a later block of the same length takes both. */
+    uint32_t *list = g->npages < RUN_LISTS ? &run_free[g->npages] : &long_free;
+    g->next_free = *list;
+    *list = id;
     guarded_count--;
     __atomic_fetch_sub(&guarded_quarantined, 1, __ATOMIC_RELAXED);
     mb__unlock(&guard_lock);
