@@ -34,42 +34,33 @@ static struct thread_slot thread_slots[MB_MAX_THREADS];
 static MB_TLS uintptr_t tl_stack_lo, tl_stack_hi;
 static MB_TLS int tl_slot = -1;
 
-/* Find the /proc/self/maps line containing addr. Plain syscalls, no allocation. */
+/* The mapping holding an address, found with where.c's reader of /proc/self/maps. */
+struct find_mapping {
+    uintptr_t addr, lo, hi;
+    int found;
+};
+
+static void find_mapping_fn(uintptr_t lo, uintptr_t hi, const char *perms, const char *path,
+                            size_t pathlen, void *arg)
+{
+    (void)perms, (void)path, (void)pathlen;
+    struct find_mapping *f = arg;
+    if (!f->found && f->addr >= lo && f->addr < hi) {
+        f->lo = lo;
+        f->hi = hi;
+        f->found = 1;
+    }
+}
+
 static int maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
-    char local[4096];
-    int fd = mb__os_open_read("/proc/self/maps");
-    if (fd < 0) return 0;
-    size_t have = 0;
-    int found = 0;
-    for (;;) {
-        ssize_t r = mb__os_read(fd, local + have, sizeof local - have);
-        if (r <= 0) break;
-        have += (size_t)r;
-        size_t start = 0;
-        for (size_t i = 0; i < have; i++) {
-            if (local[i] != '\n') continue;
-            uintptr_t a = 0, b = 0;
-            size_t j = start;
-            for (; j < i && local[j] != '-'; j++)
-                a = a * 16 + (uintptr_t)(local[j] <= '9' ? local[j] - '0' : local[j] - 'a' + 10);
-            for (j++; j < i && local[j] != ' '; j++)
-                b = b * 16 + (uintptr_t)(local[j] <= '9' ? local[j] - '0' : local[j] - 'a' + 10);
-            if (addr >= a && addr < b) {
-                *lo = a;
-                *hi = b;
-                found = 1;
-                break;
-            }
-            start = i + 1;
-        }
-        if (found) break;
-        memmove(local, local + start, have - start);
-        have -= start;
-        if (have == sizeof local) have = 0; /* a line longer than the buffer: skip it */
-    }
-    mb__os_close(fd);
-    return found;
+    struct find_mapping f = {addr, 0, 0, 0};
+    mb__report_hold(1); /* where.c's reader is shared with reports */
+    mb__where_foreach_mapping(find_mapping_fn, &f);
+    mb__report_hold(0);
+    *lo = f.lo;
+    *hi = f.hi;
+    return f.found;
 }
 
 static void thread_register_stack(void)
@@ -159,9 +150,9 @@ struct mb_heap *mb__thread_init(void)
  * a child of a threaded program must not find a lock held by a thread it does not have. */
 static void fork_phase(int phase)
 {
-    void (*const steps[])(int) = {mb__heap_fork,      mb__quarantine_fork, mb__guard_fork,
-                                  mb__segment_lock_fork, mb__huge_fork,    mb__stack_fork,
-                                  mb__rmap_fork,      mb__meta_lock_fork};
+    void (*const steps[])(int) = {mb__quarantine_fork,   mb__guard_fork, mb__heap_fork,
+                                  mb__segment_lock_fork, mb__huge_fork,  mb__stack_fork,
+                                  mb__rmap_fork,         mb__meta_lock_fork};
     const int n = (int)(sizeof steps / sizeof steps[0]);
     if (phase == 0) {
         for (int i = 0; i < n; i++) steps[i](0);
@@ -232,6 +223,11 @@ void mb__init(void)
         mb__fault_install();
         mb__fault_thread_init();
     }
+    if (mb__opt.verbosity >= 1)
+        mb__report_note("memboss %s, %s mode: guard_max=%ld guard_sample=%ld quarantine=%ld MiB "
+                        "leak_check=%ld",
+                        MB_VERSION, mb__check_mode ? "check" : "fast", mb__opt.guard_max,
+                        mb__opt.guard_sample, mb__opt.quarantine_size_mb, mb__opt.leak_check);
 }
 
 /* MEMBOSS_NO_CHILDREN: check this process only. Our entry leaves LD_PRELOAD (edited in

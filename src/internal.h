@@ -35,6 +35,14 @@ static inline void mb__lock(mb_lock *l)
 }
 static inline void mb__unlock(mb_lock *l) { atomic_store_explicit(&l->held, 0, memory_order_release); }
 static inline void mb__lock_reset(mb_lock *l) { atomic_store_explicit(&l->held, 0, memory_order_relaxed); }
+/* fork: phase 0 takes the lock before fork, 1 releases it in the parent, 2 resets it in
+ * the child (the thread that held it is not there). */
+static inline void mb__lock_fork(mb_lock *l, int phase)
+{
+    if (phase == 0) mb__lock(l);
+    else if (phase == 1) mb__unlock(l);
+    else mb__lock_reset(l);
+}
 
 static inline size_t mb__align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
@@ -99,8 +107,6 @@ void mb__segment_init(void);
 struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls);
 void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back, discard */
 void mb__segment_lock_fork(int phase);
-size_t mb__class_size(unsigned cls);                 /* block size of a class            */
-unsigned mb__class_slices(unsigned cls);             /* slices per page of a class       */
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
 
 /* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. */

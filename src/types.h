@@ -51,8 +51,8 @@
 #define MB_BITMAP_WORDS (MB_PAGE_MAX_BLOCKS / 64)  /* 64 words of 64 bits                */
 
 /* ---- fill patterns (check mode) ---------------------------------------------------- */
-#define MB_FILL_ALLOC 0xbe   /* fresh blocks: a pointer made of it is non-canonical */
-#define MB_FILL_FREE 0xfd    /* freed blocks waiting in quarantine                  */
+/* Fresh and freed blocks are filled with the options malloc_fill_byte (0xbe: a pointer made
+ * of it is non-canonical) and free_fill_byte (0xfd); canaries are fixed: */
 #define MB_FILL_CANARY 0xca  /* red zones and the slack after the user bytes         */
 #define MB_REDZONE 16u       /* canary bytes before a canary block's user bytes       */
 
@@ -200,8 +200,10 @@ enum mb_finding_kind {
     MB_FINDING_COUNT
 };
 
-/* A spinlock: fork-safe by reinitialising it in the child, never held across a call that
- * may take another lock of ours except in the documented order (segment > meta). */
+/* A spinlock: fork-safe by reinitialising it in the child (mb__lock_fork). Locks nest
+ * only in this order, outer first: quarantine > guard > report > heaps > segment > huge >
+ * depot > rmap > meta. init.c's fork_phase takes them in that order (the report lock is
+ * reset in the child instead: a report cut by fork is lost, not deadlocked). */
 typedef struct {
     _Atomic int held;
 } mb_lock;

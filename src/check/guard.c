@@ -40,7 +40,13 @@ static mb_lock guard_lock;
 void mb__guard_init(void)
 {
     if (mb__opt.guard_max <= 0 && mb__opt.guard_sample <= 0) return;
-    arena = mb__os_reserve(ARENA_BYTES);
+    /* Aligned to the region map's 4 MiB chunks, so that no other region shares a chunk. */
+    uint8_t *span = mb__os_reserve(ARENA_BYTES + MB_SEGMENT_SIZE);
+    if (span) {
+        arena = (uint8_t *)mb__align_up((uintptr_t)span, MB_SEGMENT_SIZE);
+        if (arena > span) mb__os_unmap(span, (size_t)(arena - span));
+        mb__os_unmap(arena + ARENA_BYTES, (size_t)(span + MB_SEGMENT_SIZE - arena));
+    }
     page_owner = mb__os_map(ARENA_PAGES * sizeof *page_owner);
     records = mb__os_map(MAX_RECORDS * sizeof *records);
     if (!arena || !page_owner || !records) {
@@ -205,7 +211,5 @@ void mb__guard_foreach_live(void (*fn)(struct mb_guarded *g, void *arg), void *a
 
 void mb__guard_fork(int phase)
 {
-    if (phase == 0) mb__lock(&guard_lock);
-    else if (phase == 1) mb__unlock(&guard_lock);
-    else mb__lock_reset(&guard_lock);
+    mb__lock_fork(&guard_lock, phase);
 }

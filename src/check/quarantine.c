@@ -60,7 +60,5 @@ int mb__quarantine_release_guarded(void)
 
 void mb__quarantine_fork(int phase)
 {
-    if (phase == 0) mb__lock(&q_lock);
-    else if (phase == 1) mb__unlock(&q_lock);
-    else mb__lock_reset(&q_lock);
+    mb__lock_fork(&q_lock, phase);
 }

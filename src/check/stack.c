@@ -130,7 +130,5 @@ unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max)
 
 void mb__stack_fork(int phase)
 {
-    if (phase == 0) mb__lock(&depot_lock);
-    else if (phase == 1) mb__unlock(&depot_lock);
-    else mb__lock_reset(&depot_lock);
+    mb__lock_fork(&depot_lock, phase);
 }

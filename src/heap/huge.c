@@ -1,6 +1,6 @@
 /* Huge blocks (above MB_SMALL_MAX): a mapping each, aligned to MB_SEGMENT_SIZE so that the
- * region map, which has one entry per 4 MiB chunk, can name them. Freeing unmaps at once:
- * the memory goes back to the OS. */
+ * region map, which has one entry per 4 MiB chunk, can name them. A freed one is unmapped,
+ * unless it is small enough for the cache of recently freed mappings (below). */
 #include "internal.h"
 
 #include <errno.h>
@@ -151,8 +151,9 @@ int mb__huge_fresh(const void *p)
     return d && d->kind == MB_REGION_HUGE && d->user == p && d->fresh;
 }
 
-/* Shrink in place (giving the tail back), or grow in place when the pages after the
- * mapping are free: mremap without MAYMOVE. Returns NULL when the block must move. */
+/* Stay in place when the new size still fills at least half of the mapping, or grow in
+ * place when the pages after the mapping are free (mremap without MAYMOVE). Returns NULL
+ * when the block should move. */
 void *mb__huge_realloc(struct mb_huge *d, size_t size)
 {
     size_t need = mb__align_up(size, MB_PAGE_SIZE);
@@ -170,7 +171,5 @@ void *mb__huge_realloc(struct mb_huge *d, size_t size)
 
 void mb__huge_fork(int phase)
 {
-    if (phase == 0) mb__lock(&huge_lock);
-    else if (phase == 1) mb__unlock(&huge_lock);
-    else mb__lock_reset(&huge_lock);
+    mb__lock_fork(&huge_lock, phase);
 }

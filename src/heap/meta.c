@@ -80,7 +80,5 @@ void mb__meta_free(void *p, size_t size)
 
 void mb__meta_lock_fork(int phase)
 {
-    if (phase == 0) mb__lock(&meta_lock);
-    else if (phase == 1) mb__unlock(&meta_lock);
-    else mb__lock_reset(&meta_lock);
+    mb__lock_fork(&meta_lock, phase);
 }

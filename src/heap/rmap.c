@@ -40,7 +40,5 @@ void *mb__rmap_get(uintptr_t addr)
 
 void mb__rmap_fork(int phase)
 {
-    if (phase == 0) mb__lock(&rmap_lock);
-    else if (phase == 1) mb__unlock(&rmap_lock);
-    else mb__lock_reset(&rmap_lock);
+    mb__lock_fork(&rmap_lock, phase);
 }

@@ -16,8 +16,6 @@ static struct mb_segment *seg_list;   /* every segment, newest first            
 static size_t seg_dirty_bytes;
 #define SEG_DIRTY_LIMIT ((size_t)16 << 20)
 
-size_t mb__class_size(unsigned cls) { return mb__class_bsize[cls]; }
-unsigned mb__class_slices(unsigned cls) { return class_slices[cls]; }
 
 /* Runs once, from mb__init, before any allocation. */
 void mb__segment_init(void)
@@ -150,9 +148,7 @@ void mb__segment_page_free(struct mb_page *pg)
 
 void mb__segment_lock_fork(int phase)
 {
-    if (phase == 0) mb__lock(&seg_lock);
-    else if (phase == 1) mb__unlock(&seg_lock);
-    else mb__lock_reset(&seg_lock);
+    mb__lock_fork(&seg_lock, phase);
 }
 
 /* Calls fn for each allocated block (bitmap bit set) of every page. The caller makes sure
