@@ -11,3 +11,9 @@ MB_API int mb_check_mode(void)
     if (atomic_load(&mb__init_state) != 2) mb__init();
     return mb__check_mode;
 }
+
+MB_API size_t mb_leak_check(void)
+{
+    if (atomic_load(&mb__init_state) != 2) mb__init();
+    return mb__check_mode ? mb__leak_check_here() : 0;
+}

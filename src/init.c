@@ -148,18 +148,24 @@ struct mb_heap *mb__thread_init(void)
 /* ---- fork ---------------------------------------------------------------------------- */
 /* Every lock of ours is taken before fork, in one order, and released in both processes:
  * a child of a threaded program must not find a lock held by a thread it does not have. */
+/* Every lock, outer first (the order in types.h); the report lock sits between the guard
+ * lock and the heaps lock. fork leaves the report lock out: the child resets it instead. */
+static int (*const lock_steps[])(int) = {mb__quarantine_fork, mb__guard_fork, mb__report_lock_step,
+                                         mb__heap_fork,       mb__segment_lock_fork,
+                                         mb__huge_fork,       mb__stack_fork,
+                                         mb__rmap_fork,       mb__meta_lock_fork};
+#define LOCK_STEPS ((int)(sizeof lock_steps / sizeof lock_steps[0]))
+
 static void fork_phase(int phase)
 {
-    void (*const steps[])(int) = {mb__quarantine_fork,   mb__guard_fork, mb__heap_fork,
-                                  mb__segment_lock_fork, mb__huge_fork,  mb__stack_fork,
-                                  mb__rmap_fork,         mb__meta_lock_fork};
-    const int n = (int)(sizeof steps / sizeof steps[0]);
-    if (phase == 0) {
-        for (int i = 0; i < n; i++) steps[i](0);
+    if (phase == MB_FORK_PREPARE) {
+        for (int i = 0; i < LOCK_STEPS; i++)
+            if (lock_steps[i] != mb__report_lock_step) lock_steps[i](phase);
     } else {
-        for (int i = n - 1; i >= 0; i--) steps[i](phase);
+        for (int i = LOCK_STEPS - 1; i >= 0; i--)
+            if (lock_steps[i] != mb__report_lock_step) lock_steps[i](phase);
     }
-    if (phase == 2) {
+    if (phase == MB_FORK_CHILD) {
         mb__report_fork_child();
         mb__check_fork_child();
         if (mb__check_mode && tl_slot >= 0) { /* the child's only thread has a new tid */
@@ -170,9 +176,23 @@ static void fork_phase(int phase)
         if (mb__tl_heap) mb__tl_heap->tid = mb__os_tid();
     }
 }
-static void fork_prepare(void) { fork_phase(0); }
-static void fork_parent(void) { fork_phase(1); }
-static void fork_child(void) { fork_phase(2); }
+
+int mb__world_lock(int phase)
+{
+    if (phase == MB_FORK_PARENT) {
+        for (int i = LOCK_STEPS - 1; i >= 0; i--) lock_steps[i](MB_FORK_PARENT);
+        return 1;
+    }
+    for (int i = 0; i < LOCK_STEPS; i++) {
+        if (lock_steps[i](phase)) continue;
+        while (i-- > 0) lock_steps[i](MB_FORK_PARENT); /* a lock stayed held: give up */
+        return 0;
+    }
+    return 1;
+}
+static void fork_prepare(void) { fork_phase(MB_FORK_PREPARE); }
+static void fork_parent(void) { fork_phase(MB_FORK_PARENT); }
+static void fork_child(void) { fork_phase(MB_FORK_CHILD); }
 
 /* ---- process ------------------------------------------------------------------------ */
 
@@ -210,7 +230,10 @@ void mb__init(void)
     mb__check_mode = mb__opt.mode == 1;
     mb__segment_init();
     mb__report_init();
-    if (mb__check_mode) mb__check_init();
+    if (mb__check_mode) {
+        mb__check_init();
+        mb__leak_signal_init();
+    }
     /* The heap works from here on: what follows may call malloc. */
     struct mb_heap *h = mb__heap_acquire(mb__os_tid());
     mb__tl_heap = h;

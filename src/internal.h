@@ -35,13 +35,29 @@ static inline void mb__lock(mb_lock *l)
 }
 static inline void mb__unlock(mb_lock *l) { atomic_store_explicit(&l->held, 0, memory_order_release); }
 static inline void mb__lock_reset(mb_lock *l) { atomic_store_explicit(&l->held, 0, memory_order_relaxed); }
-/* fork: phase 0 takes the lock before fork, 1 releases it in the parent, 2 resets it in
- * the child (the thread that held it is not there). */
-static inline void mb__lock_fork(mb_lock *l, int phase)
+/* Phases of the lock steps that fork and the leak scan take every lock with. */
+enum {
+    MB_FORK_PREPARE = 0, /* take the lock                                                */
+    MB_FORK_PARENT = 1,  /* release it                                                   */
+    MB_FORK_CHILD = 2,   /* reset it in the child: the thread that held it is not there  */
+    MB_LOCK_TRY = 3,     /* take it unless it stays held for about 100 ms (signal paths) */
+};
+static inline int mb__lock_try_for(mb_lock *l, unsigned yields)
 {
-    if (phase == 0) mb__lock(l);
-    else if (phase == 1) mb__unlock(l);
-    else mb__lock_reset(l);
+    for (unsigned i = 0; atomic_exchange_explicit(&l->held, 1, memory_order_acquire); i++) {
+        if (i >= yields) return 0;
+        sched_yield();
+    }
+    return 1;
+}
+/* Returns 0 only when MB_LOCK_TRY could not take the lock. */
+static inline int mb__lock_fork(mb_lock *l, int phase)
+{
+    if (phase == MB_FORK_PREPARE) mb__lock(l);
+    else if (phase == MB_FORK_PARENT) mb__unlock(l);
+    else if (phase == MB_FORK_CHILD) mb__lock_reset(l);
+    else return mb__lock_try_for(l, 20000);
+    return 1;
 }
 
 static inline size_t mb__align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
@@ -67,6 +83,9 @@ void mb__thread_stack(uintptr_t *lo, uintptr_t *hi);
  * range, and whether addr is in the guard. Returns 0 when none. Async-signal-safe. */
 int mb__thread_stack_find(uintptr_t addr, int *tid, uintptr_t *lo, uintptr_t *hi, int *in_guard);
 void mb__panic(const char *msg, const char *file, int line) __attribute__((noreturn));
+/* Every lock of the runtime, in order: MB_FORK_PREPARE takes them, MB_LOCK_TRY takes them
+ * unless one stays held (returns 0, holding none), MB_FORK_PARENT releases them. */
+int mb__world_lock(int phase);
 
 /* ---- options.c ---------------------------------------------------------------------- */
 void mb__options_parse(struct mb_options *o, const char *text, int setuid);
@@ -91,22 +110,28 @@ const char *mb__os_getenv(const char *name);         /* usable before libc is re
 /* memboss's metadata mappings (made by mb__os_map / mb__os_reserve): [lo[i], hi[i]) for
  * i < the count returned. The leak scan skips them as roots. */
 unsigned mb__os_own_mappings(uintptr_t *lo, uintptr_t *hi, unsigned max);
+/* Stop every other thread with signal sig and record its registers (s->cap entries);
+ * returns how many stopped. Resume them before s goes away. */
+unsigned mb__os_stop_threads(struct mb_stop *s, int sig);
+void mb__os_resume_threads(struct mb_stop *s);
+/* The registers a pointer can hide in (MB_STOP_NREGS) and the stack pointer of a ucontext. */
+void mb__os_context_regs(const void *uc, uintptr_t *regs, uintptr_t *sp);
 
 /* ---- heap/meta.c: metadata memory (never next to user data) ------------------------- */
 void *mb__meta_alloc(size_t size);                   /* zeroed, 16-aligned               */
 void mb__meta_free(void *p, size_t size);            /* size as passed to meta_alloc     */
-void mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 child     */
+int mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 child     */
 
 /* ---- heap/rmap.c: region map ---------------------------------------------------------- */
 void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts with kind */
 void *mb__rmap_get(uintptr_t addr);                  /* lock-free; NULL when none        */
-void mb__rmap_fork(int phase);
+int mb__rmap_fork(int phase);
 
 /* ---- heap/segment.c: segments and page carving ------------------------------------- */
 void mb__segment_init(void);
 struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls);
 void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back, discard */
-void mb__segment_lock_fork(int phase);
+int mb__segment_lock_fork(int phase);
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
 
 /* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. */
@@ -131,7 +156,7 @@ size_t mb__heap_usable_size(const void *p);          /* 0 for pointers not ours 
  * Returns 0 when p is not inside a block slot of ours. Allocated or not. */
 int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page **page,
                   struct mb_huge **huge, int *allocated);
-void mb__heap_fork(int phase);
+int mb__heap_fork(int phase);
 void mb__heap_thread_exit(struct mb_heap *h);
 /* Calls fn for every allocated block of every page (stop the world yourself). */
 void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_page *pg,
@@ -142,7 +167,7 @@ void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_p
 void *mb__huge_alloc(size_t size, size_t align);
 void mb__huge_free(struct mb_huge *h);
 void *mb__huge_realloc(struct mb_huge *h, size_t size); /* in place or NULL             */
-void mb__huge_fork(int phase);
+int mb__huge_fork(int phase);
 int mb__huge_fresh(const void *p);                   /* never written since mapped       */
 /* Calls fn for every allocated huge block (the caller keeps other threads out). */
 void mb__huge_foreach_live(void (*fn)(struct mb_huge *d, void *arg), void *arg);
@@ -171,7 +196,7 @@ void mb__guard_foreach_live(void (*fn)(struct mb_guarded *g, void *arg), void *a
 /* Where addr falls: the record of the run or trailing guard page holding it, or NULL. */
 struct mb_guarded *mb__guard_at(uintptr_t addr);
 struct mb_guarded *mb__guard_next(struct mb_guarded *g); /* record of the run after g's guard */
-void mb__guard_fork(int phase);
+int mb__guard_fork(int phase);
 
 /* ---- check/quarantine.c ----------------------------------------------------------- */
 /* Kinds of quarantined entry: a guarded record or a canary block of the fast heap. */
@@ -180,7 +205,7 @@ void mb__quarantine_init(void);
 int mb__quarantine_release_guarded(void);            /* oldest out until a guarded one   */
 /* Defined by check.c: a quarantined entry leaves; verify and release it. */
 void mb__check_release(void *entry, int guarded);
-void mb__quarantine_fork(int phase);
+int mb__quarantine_fork(int phase);
 
 /* ---- check/canary.c -------------------------------------------------------------------- */
 void mb__canary_fill(uint8_t *p, size_t n);
@@ -195,7 +220,7 @@ uint32_t mb__stack_capture(void *frame);                  /* depot id, 0 = none 
 unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs, unsigned max);
 void mb__stack_init(void);
 unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max);
-void mb__stack_fork(int phase);
+int mb__stack_fork(int phase);
 
 /* ---- fault/fault.c ----------------------------------------------------------------- */
 void mb__fault_install(void);
@@ -221,6 +246,7 @@ void mb__buf_vprintf(struct mb_buf *b, const char *fmt, va_list ap);
  * begin and end the report lock is held. begin returns 0 when the report is suppressed
  * (max_errors reached, or recursion), in which case the caller skips line() and end(). */
 int mb__report_begin(enum mb_finding_kind kind);
+int mb__report_begin_info(enum mb_finding_kind kind); /* shown, not counted        */
 void mb__report_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mb__report_stack(const char *title, uint32_t stack_id, int tid);
 void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, int tid);
@@ -229,6 +255,7 @@ void mb__report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void mb__report_fork_child(void);
 void mb__report_init(void);                          /* open the log file                */
 void mb__report_hold(int on);                        /* take/leave the report lock       */
+int mb__report_lock_step(int phase);                 /* the report lock in mb__world_lock */
 extern _Atomic unsigned long mb__findings;            /* findings so far                  */
 const char *mb__finding_name(enum mb_finding_kind kind);
 void mb__report_exit_status(void);                   /* atexit: status file, exit code   */
@@ -245,7 +272,30 @@ void mb__where_foreach_mapping(void (*fn)(uintptr_t lo, uintptr_t hi, const char
                                           const char *path, size_t pathlen, void *arg),
                                void *arg);
 
-/* ---- check/leak.c: blocks nothing points to ----------------------------------------- */
-void mb__leak_check(void);                           /* at exit, check mode              */
+/* ---- check/leak*.c: blocks nothing points to ---------------------------------------- */
+/* Who asks for a leak check, and what of the asking thread is a root. */
+struct mb_leak_request {
+    int level;              /* 1 a summary, 2 every loss record                              */
+    int at_exit;            /* the process is exiting: the exit rule decides the dead stack  */
+    int from_signal;        /* inside a signal handler: never wait long on a lock            */
+    uintptr_t self_sp;      /* else: the asking thread's stack is a root from here up         */
+    const uintptr_t *regs;  /* registers of the asking thread's interrupted context, or NULL  */
+    unsigned nregs;
+};
+/* Scans, classifies and reports; returns the bytes lost in the error kinds. */
+size_t mb__leak_check(const struct mb_leak_request *rq);
+/* Exit rule: the top of the exiting thread's dead stack, from sp inside the exit path. */
+uintptr_t mb__leak_exit_dead_top(uintptr_t sp);
+void mb__leak_signal_init(void);                      /* leak_check_signal, _on_signal   */
+size_t mb__leak_check_here(void);                     /* now, from the caller's frame up */
+void mb__leak_on_death(int sig, const void *uc);      /* a signal is about to kill us    */
+/* A leak_check_signal arrived: report at the next malloc or free (not in the handler,
+ * which may have interrupted the allocator). */
+extern _Atomic int mb__leak_pending;
+void mb__leak_poll_slow(void);
+static inline void mb__leak_poll(void)
+{
+    if (MB_UNLIKELY(atomic_load_explicit(&mb__leak_pending, memory_order_relaxed))) mb__leak_poll_slow();
+}
 
 #endif

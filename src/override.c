@@ -19,7 +19,10 @@ static inline int ready(void)
 MB_API void *malloc(size_t n)
 {
     if (MB_UNLIKELY(!ready())) goto oom;
-    if (MB_UNLIKELY(mb__check_mode)) return mb__check_malloc(n, 0, MB_API_MALLOC, CALLER);
+    if (MB_UNLIKELY(mb__check_mode)) {
+        mb__leak_poll();
+        return mb__check_malloc(n, 0, MB_API_MALLOC, CALLER);
+    }
     return mb__heap_malloc(n);
 oom:
     errno = ENOMEM;
@@ -30,6 +33,7 @@ MB_API void free(void *p)
 {
     if (!p) return;
     if (MB_UNLIKELY(mb__check_mode)) {
+        mb__leak_poll();
         mb__check_free(p, CALLER, 0);
         return;
     }

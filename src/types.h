@@ -16,6 +16,7 @@
 #ifndef MB_TYPES_H
 #define MB_TYPES_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -213,6 +214,31 @@ struct mb_buf {
     char *p;                    /* storage, never heap memory                              */
     size_t len;                 /* bytes used                                              */
     size_t cap;                 /* bytes available                                         */
+};
+
+/* ---- stopping the world (os/stop_linux.c, for the leak scan) ----------------------- */
+#define MB_STOP_NREGS 15        /* general registers but rip and rsp                        */
+enum mb_stop_state {
+    MB_STOP_RUNNING = 0,        /* listed, not signalled yet                               */
+    MB_STOP_SKIPPED,            /* blocks the signal or vanished: running, registers unknown */
+    MB_STOP_SIGNALLED,          /* signal sent, handler not reached yet                    */
+    MB_STOP_STOPPED,            /* waiting in the handler; regs and sp are valid           */
+    MB_STOP_RESUMED,            /* left the handler                                        */
+};
+struct mb_stopped_thread {
+    int tid;
+    _Atomic int state;          /* enum mb_stop_state                                      */
+    uintptr_t sp;               /* stack pointer when interrupted                          */
+    uintptr_t regs[MB_STOP_NREGS];
+};
+struct mb_stop {
+    _Atomic int release;        /* futex: 1 lets the stopped threads go                    */
+    _Atomic int arrivals;       /* futex: bumped as threads stop and leave                 */
+    int sig;
+    int handler_left;           /* 1: our handler stays installed (a thread never answered) */
+    struct sigaction old_action;
+    unsigned n, cap;
+    struct mb_stopped_thread threads[]; /* cap entries                                     */
 };
 
 /* Stack traces. */

@@ -402,7 +402,8 @@ void mb__check_at_exit(void)
     mb__guard_foreach_live(exit_check_guarded, NULL);
     mb__heap_foreach_block(exit_check_slot, NULL);
     mb__huge_foreach_live(exit_check_huge, NULL);
-    mb__leak_check();
+    struct mb_leak_request rq = {.level = (int)mb__opt.leak_check, .at_exit = 1};
+    mb__leak_check(&rq);
 }
 
 /* ---- faults ----------------------------------------------------------------------------- */

@@ -209,7 +209,7 @@ void mb__guard_foreach_live(void (*fn)(struct mb_guarded *g, void *arg), void *a
         if (records[id].info.state == MB_BLOCK_LIVE) fn(&records[id], arg);
 }
 
-void mb__guard_fork(int phase)
+int mb__guard_fork(int phase)
 {
-    mb__lock_fork(&guard_lock, phase);
+    return mb__lock_fork(&guard_lock, phase);
 }

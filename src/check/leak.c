@@ -1,46 +1,59 @@
-/* The leak check at exit: a conservative mark from the roots, word by word.
+/* The leak check: a conservative mark from the roots, word by word, as Valgrind's memcheck
+ * does it.
  *
- * Roots are every readable, writable mapping that is not memboss's own (the program's and
- * its libraries' .data and .bss, thread stacks, TLS, anonymous mappings the program or
- * libc made), and the registers, which the exit path has spilled onto the stack being
- * scanned. A word that points into a live block, at its start or inside it, marks it, and
- * marked blocks are scanned in turn. Blocks left unmarked are lost: "definitely" when no
- * other lost block points to them, "indirectly" when one does.
- *
+ * The world stands still first: every lock of the runtime is taken and the other threads
+ * are stopped (os/stop_linux.c), so no block changes while it is looked at. Then:
+ *   roots   every readable, writable mapping that is not memboss's own: the .data and .bss
+ *           of every module, thread-local storage, the program's and libc's anonymous
+ *           memory, mmap'd files; the read-only-after-relocation part of each module (a
+ *           static program keeps pointers there); each stopped thread's registers and its
+ *           stack from its stack pointer up; the asking thread's stack from the point the
+ *           request says (at exit: above the frame that called exit, see leak_exit.c).
+ *   marking a word equal to a block's start marks it reachable; a word inside a block
+ *           marks it possibly lost. A reachable block's start pointers make their blocks
+ *           reachable; any pointer out of a possibly-lost block makes possibly lost.
+ *   lost    blocks never marked: indirectly lost when another lost block points to them,
+ *           else definitely lost.
  * Works in memory of its own (mb__os_map), never in the heap it scans. */
-#include "internal.h"
+#include "leak.h"
 
 #include <string.h>
 
-enum { UNREACHED = 0, REACHED, INDIRECT };
-
-struct leak_block {
-    uintptr_t user;
-    uint64_t size;
-    struct mb_blockinfo *info;
-    uint8_t state;
-};
+#define STOP_MAX_THREADS 4096 /* threads stopped and read; more are scanned unstopped    */
+#define RED_ZONE 128          /* below the stack pointer, a leaf function's own data     */
 
 struct leak_ctx {
-    struct leak_block *blocks;
+    struct mb_leak_block *blocks;
     size_t n, cap;
-    size_t *work;            /* indices of marked blocks still to scan                 */
-    size_t nwork;
+    size_t *work;             /* blocks whose state rose and whose words are to be read   */
+    size_t nwork, work_cap;
     uintptr_t own_lo[4096], own_hi[4096];
     unsigned nown;
-    uintptr_t sp;            /* the scanning thread's stack is a root from here up     */
+    uintptr_t self_sp;        /* the asking thread's stack is a root from here up          */
+    struct mb_stop *stop;     /* the other threads and their stack pointers                */
+    /* The previous mapping, held back one step: a read-only file mapping directly below a
+     * writable one of the same file is that module's relocated read-only data. */
+    uintptr_t prev_lo, prev_hi;
+    int prev_readonly;
+    char prev_path[256];
+    size_t prev_pathlen;
     /* The scan's own state lives here, in a memboss mapping the scan skips: in a static
-     * variable it would be a root holding the address of the last block scanned. */
+     * variable it would be a root holding the address of the last block read. */
     sigjmp_buf jmp;
-    volatile uintptr_t lo, hi;
+    volatile uintptr_t cur, hi;
+    volatile int definite, indirect; /* how the words being read mark (see scan)           */
+    volatile long self;
 };
 
 static struct leak_ctx *ctx;
 
-static void add_block(uintptr_t user, uint64_t size, struct mb_blockinfo *info)
+/* ---- collecting the live blocks ------------------------------------------------------ */
+
+static void add_block(uintptr_t user, const struct mb_blockinfo *info)
 {
-    if (ctx->n == ctx->cap) return; /* capacity counted beforehand; never hit */
-    ctx->blocks[ctx->n++] = (struct leak_block){user, size, info, UNREACHED};
+    if (ctx->n == ctx->cap) return; /* more than counted: the rest are not judged */
+    ctx->blocks[ctx->n++] = (struct mb_leak_block){user, info->size, info->alloc_stack,
+                                                    info->alloc_tid, MB_LEAK_DEFINITE};
 }
 
 static void count_guarded(struct mb_guarded *g, void *arg)
@@ -63,69 +76,38 @@ static void count_huge(struct mb_huge *d, void *arg)
 static void take_huge(struct mb_huge *d, void *arg)
 {
     (void)arg;
-    if (d->info && d->info->state == MB_BLOCK_LIVE)
-        add_block((uintptr_t)d->user + d->info->user_off, d->info->size, d->info);
+    if (d->info && d->info->state == MB_BLOCK_LIVE) add_block((uintptr_t)d->user + d->info->user_off, d->info);
 }
 
 static void take_guarded(struct mb_guarded *g, void *arg)
 {
     (void)arg;
-    add_block((uintptr_t)g->user, g->info.size, &g->info);
+    add_block((uintptr_t)g->user, &g->info);
 }
 
 static void take_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, unsigned idx, void *arg)
 {
     (void)bsize, (void)arg;
     if (!pg->info || idx >= pg->info_cap || pg->info[idx].state != MB_BLOCK_LIVE) return;
-    struct mb_blockinfo *info = &pg->info[idx];
-    add_block((uintptr_t)slot + info->user_off, info->size, info);
+    add_block((uintptr_t)slot + pg->info[idx].user_off, &pg->info[idx]);
+}
+
+static size_t count_live(void)
+{
+    size_t live = 0;
+    mb__guard_foreach_live(count_guarded, &live);
+    mb__heap_foreach_block(count_slot, &live);
+    mb__huge_foreach_live(count_huge, &live);
+    return live;
 }
 
 static int by_address(const void *x, const void *y)
 {
-    const struct leak_block *a = x, *b = y;
+    const struct mb_leak_block *a = x, *b = y;
     return a->user < b->user ? -1 : a->user > b->user;
 }
 
-/* Lost blocks together, definitely lost first, then by allocation stack. */
-static int by_loss(const void *x, const void *y)
-{
-    const struct leak_block *a = x, *b = y;
-    int ka = a->state == UNREACHED ? 0 : a->state == INDIRECT ? 1 : 2;
-    int kb = b->state == UNREACHED ? 0 : b->state == INDIRECT ? 1 : 2;
-    if (ka != kb) return ka < kb ? -1 : 1;
-    return a->info->alloc_stack < b->info->alloc_stack ? -1 : a->info->alloc_stack > b->info->alloc_stack;
-}
-
-/* Heap sort of n elements of `size` bytes: no allocation, no recursion. */
-static void sort_any(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
-{
-    uint8_t *v = base, tmp[64];
-    mb__assert(size <= sizeof tmp);
-#define AT(k) (v + (k) * size)
-#define SWAP(a, b) (memcpy(tmp, AT(a), size), memcpy(AT(a), AT(b), size), memcpy(AT(b), tmp, size))
-    for (size_t end = n, start = n / 2;;) {
-        size_t r;
-        if (start > 0) {
-            r = --start;
-        } else {
-            if (end <= 1) break;
-            end--;
-            SWAP(0, end);
-            r = 0;
-        }
-        for (;;) {
-            size_t c = 2 * r + 1;
-            if (c >= end) break;
-            if (c + 1 < end && cmp(AT(c), AT(c + 1)) < 0) c++;
-            if (cmp(AT(r), AT(c)) >= 0) break;
-            SWAP(r, c);
-            r = c;
-        }
-    }
-#undef AT
-#undef SWAP
-}
+/* ---- marking ------------------------------------------------------------------------- */
 
 /* The live block holding address w, or -1. A pointer one past the end does not count. */
 static long find_block(uintptr_t w)
@@ -138,33 +120,61 @@ static long find_block(uintptr_t w)
         else hi = mid;
     }
     if (lo == 0) return -1;
-    const struct leak_block *b = &ctx->blocks[lo - 1];
+    const struct mb_leak_block *b = &ctx->blocks[lo - 1];
     return w < b->user + (b->size ? b->size : 1) ? (long)(lo - 1) : -1;
 }
 
-/* Mark what [lo, hi) points to as `state`, then what those blocks point to. A range that
- * faults (a file mapped past its end, a block another thread just freed, memory the
- * program protected) is skipped from the faulting word on. */
-static void scan(uintptr_t lo, uintptr_t hi, uint8_t state, long self)
+static void raise_to(long i, uint8_t state)
 {
-    ctx->lo = (lo + 7) & ~(uintptr_t)7;
+    if (ctx->blocks[i].state >= state || ctx->nwork == ctx->work_cap) return;
+    ctx->blocks[i].state = state;
+    ctx->work[ctx->nwork++] = (size_t)i;
+}
+
+/* Reads the words of [lo, hi) and of every block they lead to. In the marking from the
+ * roots (indirect == 0) a pointer raises its block to reachable or possibly lost; in the
+ * indirect pass it turns unreached blocks other than `self` into indirectly lost ones. A
+ * page that faults (a file mapped past its end, memory the program protected, a page of a
+ * block never written) is skipped. */
+static void scan(uintptr_t lo, uintptr_t hi, int definite, int indirect, long self)
+{
+    ctx->cur = (lo + 7) & ~(uintptr_t)7;
     ctx->hi = hi;
-    if (sigsetjmp(ctx->jmp, 0)) ctx->lo = ctx->hi; /* faulted: drop the rest of the range */
+    ctx->definite = definite;
+    ctx->indirect = indirect;
+    ctx->self = self;
+    if (sigsetjmp(ctx->jmp, 0)) ctx->cur = (ctx->cur | (MB_PAGE_SIZE - 1)) + 1;
     mb__fault_recover(&ctx->jmp);
     for (;;) {
-        for (uintptr_t a = ctx->lo; a + 8 <= ctx->hi; a += 8) {
-            long i = find_block(*(const uintptr_t *)a);
-            if (i < 0 || i == self || ctx->blocks[i].state != UNREACHED) continue;
-            ctx->blocks[i].state = state;
-            ctx->work[ctx->nwork++] = (size_t)i;
+        while (ctx->cur + 8 <= ctx->hi) {
+            uintptr_t page_end = (ctx->cur | (MB_PAGE_SIZE - 1)) + 1, end = ctx->hi;
+            if (end > page_end) end = page_end;
+            int from_definite = ctx->definite, as_indirect = ctx->indirect;
+            long skip = ctx->self;
+            for (uintptr_t a = ctx->cur; a + 8 <= end; a += 8) {
+                uintptr_t w = *(const uintptr_t *)a;
+                long i = find_block(w);
+                if (i < 0 || i == skip) continue;
+                if (as_indirect) {
+                    if (ctx->blocks[i].state == MB_LEAK_DEFINITE) raise_to(i, MB_LEAK_INDIRECT);
+                } else {
+                    raise_to(i, from_definite && w == ctx->blocks[i].user ? MB_LEAK_REACHABLE : MB_LEAK_POSSIBLE);
+                }
+            }
+            ctx->cur = end;
         }
         if (!ctx->nwork) break;
-        const struct leak_block *b = &ctx->blocks[ctx->work[--ctx->nwork]];
-        ctx->lo = b->user;
+        const struct mb_leak_block *b = &ctx->blocks[ctx->work[--ctx->nwork]];
+        ctx->definite = b->state == MB_LEAK_REACHABLE;
+        ctx->cur = b->user;
         ctx->hi = b->user + b->size;
     }
     mb__fault_recover(NULL);
 }
+
+static void scan_root(uintptr_t lo, uintptr_t hi) { scan(lo, hi, 1, 0, -1); }
+
+/* ---- roots --------------------------------------------------------------------------- */
 
 /* The end of memboss's region (segment, huge block, guard arena) holding addr, or 0. */
 static uintptr_t own_region_end(uintptr_t addr)
@@ -180,10 +190,10 @@ static uintptr_t own_region_end(uintptr_t addr)
     return chunk_end; /* segments and the arena cover whole chunks */
 }
 
-/* Scan [lo, hi) minus memboss's own memory: its regions (user blocks are scanned only
- * once reached) and its metadata mappings, which the kernel may have merged into a
+/* Scans [lo, hi) minus memboss's own memory: its regions (user blocks are read only once
+ * reached) and its metadata mappings, which the kernel may have merged into a
  * neighbouring mapping with the same permissions. */
-static void scan_root(uintptr_t lo, uintptr_t hi)
+static void scan_program_memory(uintptr_t lo, uintptr_t hi)
 {
     while (lo < hi) {
         uintptr_t end = own_region_end(lo);
@@ -202,7 +212,7 @@ static void scan_root(uintptr_t lo, uintptr_t hi)
             if (ctx->own_lo[i] > lo && ctx->own_lo[i] < stop) stop = ctx->own_lo[i];
         }
         if (stop <= lo) continue;
-        scan(lo, stop, REACHED, -1);
+        scan_root(lo, stop);
         lo = stop;
     }
 }
@@ -213,6 +223,19 @@ static int path_is(const char *path, size_t n, const char *s)
     return n >= k && !memcmp(path, s, k);
 }
 
+/* A thread's stack is live from its stack pointer up (to the mapping's end, which holds
+ * the thread's TLS and descriptor); below it is dead. */
+static uintptr_t live_from(uintptr_t lo, uintptr_t hi)
+{
+    if (ctx->self_sp >= lo && ctx->self_sp < hi) return ctx->self_sp;
+    for (unsigned i = 0; ctx->stop && i < ctx->stop->n; i++) {
+        const struct mb_stopped_thread *t = &ctx->stop->threads[i];
+        if (atomic_load(&t->state) != MB_STOP_STOPPED || t->sp < lo || t->sp >= hi) continue;
+        return t->sp - RED_ZONE > lo ? t->sp - RED_ZONE : lo;
+    }
+    return lo;
+}
+
 /* Each readable, writable mapping is a root, but device memory and the kernel's pages.
  * Shared anonymous memory shows as "/dev/zero (deleted)" and POSIX shared memory as
  * "/dev/shm/...": those are the program's memory and are scanned. */
@@ -220,117 +243,95 @@ static void scan_mapping(uintptr_t lo, uintptr_t hi, const char *perms, const ch
                          size_t pathlen, void *arg)
 {
     (void)arg;
-    if (perms[0] != 'r' || perms[1] != 'w') return;
+    int writable = perms[0] == 'r' && perms[1] == 'w';
+    int file = pathlen > 0 && path[0] == '/';
+    /* The relocated read-only data (RELRO) sits directly below the module's .data. */
+    if (writable && file && ctx->prev_readonly && ctx->prev_hi == lo && ctx->prev_pathlen == pathlen &&
+        !memcmp(ctx->prev_path, path, pathlen))
+        scan_program_memory(ctx->prev_lo, ctx->prev_hi);
+    ctx->prev_readonly = perms[0] == 'r' && perms[1] == '-' && perms[2] == '-' && file &&
+                         pathlen < sizeof ctx->prev_path;
+    if (ctx->prev_readonly) {
+        ctx->prev_lo = lo, ctx->prev_hi = hi, ctx->prev_pathlen = pathlen;
+        memcpy(ctx->prev_path, path, pathlen);
+    }
+    if (!writable) return;
     if (path_is(path, pathlen, "/dev/") && !path_is(path, pathlen, "/dev/zero") &&
         !path_is(path, pathlen, "/dev/shm/"))
         return;
     if (path_is(path, pathlen, "[vvar]") || path_is(path, pathlen, "[vdso]") ||
         path_is(path, pathlen, "[vsyscall]"))
         return;
-    if (ctx->sp >= lo && ctx->sp < hi) lo = ctx->sp;
-    scan_root(lo, hi);
+    scan_program_memory(live_from(lo, hi), hi);
 }
 
-/* One loss record: the lost blocks of one kind from one allocation stack. */
-struct loss_record {
-    uint64_t bytes, blocks;
-    uint32_t stack;
-    int tid;
-    uint8_t state;
-};
+/* Register values: their copies in the stop record or the request are read like memory. */
+static void scan_words(const uintptr_t *w, unsigned n) { scan_root((uintptr_t)w, (uintptr_t)(w + n)); }
 
-/* Largest first within each kind; definitely lost before indirectly lost. */
-static int by_record(const void *x, const void *y)
-{
-    const struct loss_record *a = x, *b = y;
-    if (a->state != b->state) return a->state == UNREACHED ? 1 : -1;
-    return a->bytes < b->bytes ? -1 : a->bytes > b->bytes;
-}
+/* ---- the check ------------------------------------------------------------------------ */
 
-/* Group the lost blocks (sorted with by_loss) into records; returns how many. */
-static size_t make_records(struct loss_record *rec)
+static size_t run(const struct mb_leak_request *rq)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < ctx->n && ctx->blocks[i].state != REACHED; i++) {
-        const struct leak_block *b = &ctx->blocks[i];
-        if (!n || rec[n - 1].state != b->state || rec[n - 1].stack != b->info->alloc_stack)
-            rec[n++] = (struct loss_record){0, 0, b->info->alloc_stack, b->info->alloc_tid, b->state};
-        rec[n - 1].bytes += b->size;
-        rec[n - 1].blocks++;
+    if (!mb__world_lock(rq->from_signal ? MB_LOCK_TRY : MB_FORK_PREPARE)) {
+        mb__report_note("leak check skipped: the allocator was busy when the signal came");
+        return 0;
     }
-    return n;
-}
-
-void mb__leak_check(void)
-{
-    if (mb__opt.leak_check <= 0) return;
-    size_t live = 0;
-    mb__guard_foreach_live(count_guarded, &live);
-    mb__heap_foreach_block(count_slot, &live);
-    mb__huge_foreach_live(count_huge, &live);
-    if (!live) return;
-    size_t ctx_bytes = mb__align_up(sizeof *ctx, MB_PAGE_SIZE);
-    size_t blocks_bytes = mb__align_up(live * sizeof(struct leak_block), MB_PAGE_SIZE);
-    size_t per_block = sizeof(size_t) > sizeof(struct loss_record) ? sizeof(size_t)
-                                                                    : sizeof(struct loss_record);
-    size_t work_bytes = mb__align_up(live * per_block, MB_PAGE_SIZE);
-    uint8_t *mem = mb__os_map(ctx_bytes + blocks_bytes + work_bytes);
-    if (!mem) return;
-    ctx = (struct leak_ctx *)mem;
-    ctx->blocks = (struct leak_block *)(mem + ctx_bytes);
-    ctx->work = (size_t *)(mem + ctx_bytes + blocks_bytes);
-    ctx->cap = live;
+    if (rq->at_exit) { /* needs where.c, which the report lock (taken above) keeps ours */
+        uintptr_t top = mb__leak_exit_dead_top(ctx->self_sp);
+        if (top) ctx->self_sp = top;
+    }
+    if (ctx->stop) mb__os_stop_threads(ctx->stop, (int)mb__opt.stop_signal);
     mb__guard_foreach_live(take_guarded, NULL);
     mb__heap_foreach_block(take_slot, NULL);
     mb__huge_foreach_live(take_huge, NULL);
-    sort_any(ctx->blocks, ctx->n, sizeof *ctx->blocks, by_address);
+    mb__leak_sort(ctx->blocks, ctx->n, sizeof *ctx->blocks, by_address);
     ctx->nown = mb__os_own_mappings(ctx->own_lo, ctx->own_hi, 4096);
 
-    /* Roots. Our own stack is scanned from here up: the program's frames and the
-     * registers saved by the calls that led here are above us. The report lock keeps
-     * where.c's maps reader ours while the mappings are walked. */
-    ctx->sp = (uintptr_t)__builtin_frame_address(0);
-    mb__report_hold(1);
     mb__where_foreach_mapping(scan_mapping, NULL);
-    mb__report_hold(0);
+    for (unsigned i = 0; ctx->stop && i < ctx->stop->n; i++)
+        if (atomic_load(&ctx->stop->threads[i].state) == MB_STOP_STOPPED)
+            scan_words(ctx->stop->threads[i].regs, MB_STOP_NREGS);
+    if (rq->regs) scan_words(rq->regs, rq->nregs);
     /* Lost blocks that other lost blocks point to are indirectly lost. */
     for (size_t i = 0; i < ctx->n; i++)
-        if (ctx->blocks[i].state == UNREACHED)
-            scan(ctx->blocks[i].user, ctx->blocks[i].user + ctx->blocks[i].size, INDIRECT, (long)i);
+        if (ctx->blocks[i].state == MB_LEAK_DEFINITE)
+            scan(ctx->blocks[i].user, ctx->blocks[i].user + ctx->blocks[i].size, 0, 1, (long)i);
 
-    /* Loss records: sort the lost blocks by kind and stack, group, order the groups. The
-     * work array (one word per block) is no longer needed: it holds the records. */
-    sort_any(ctx->blocks, ctx->n, sizeof *ctx->blocks, by_loss);
-    struct loss_record *rec = (struct loss_record *)ctx->work;
-    size_t nrec = 0;
-    if (work_bytes / sizeof *rec >= ctx->n) {
-        nrec = make_records(rec);
-    }
-    sort_any(rec, nrec, sizeof *rec, by_record); /* ascending: reported from the end */
-    unsigned long def_bytes = 0, def_blocks = 0, ind_bytes = 0, ind_blocks = 0;
-    for (size_t k = nrec; k-- > 0;) {
-        const struct loss_record *r = &rec[k];
-        int definite = r->state == UNREACHED;
-        *(definite ? &def_bytes : &ind_bytes) += r->bytes;
-        *(definite ? &def_blocks : &ind_blocks) += r->blocks;
-        if (mb__opt.leak_check < 2 || !mb__report_begin(MB_FINDING_LEAK)) continue;
-        mb__report_line("  %lu bytes in %lu block%s are %s lost in loss record %lu of %lu",
-                        (unsigned long)r->bytes, (unsigned long)r->blocks, r->blocks == 1 ? "" : "s",
-                        definite ? "definitely" : "indirectly", (unsigned long)(nrec - k),
-                        (unsigned long)nrec);
-        mb__report_stack("allocated", r->stack, r->tid);
-        mb__report_end();
-    }
-    if (def_blocks || ind_blocks) {
-        /* With leak_check=1 the summary is the one finding; with 2 it follows the records. */
-        int framed = mb__opt.leak_check < 2 && mb__report_begin(MB_FINDING_LEAK);
-        if (framed || mb__opt.leak_check >= 2)
-            (framed ? mb__report_line : mb__report_note)(
-                "%sleak summary: definitely lost: %lu bytes in %lu blocks; indirectly lost: "
-                "%lu bytes in %lu blocks",
-                framed ? "  " : "", def_bytes, def_blocks, ind_bytes, ind_blocks);
-        if (framed) mb__report_end();
-    }
-    mb__os_unmap(mem, ctx_bytes + blocks_bytes + work_bytes);
+    if (ctx->stop) mb__os_resume_threads(ctx->stop);
+    mb__world_lock(MB_FORK_PARENT);
+    return mb__leak_report(ctx->blocks, ctx->n, ctx->work, rq->level);
+}
+
+size_t mb__leak_check(const struct mb_leak_request *rq)
+{
+    if (!mb__check_mode || rq->level <= 0) return 0;
+    size_t live = count_live();
+    if (!live) return 0;
+    live += live / 4 + 1024; /* other threads allocate until they are stopped */
+    size_t work_entry = 2 * sizeof(size_t) > MB_LEAK_RECORD_SIZE ? 2 * sizeof(size_t) : MB_LEAK_RECORD_SIZE;
+    size_t ctx_bytes = mb__align_up(sizeof *ctx, MB_PAGE_SIZE);
+    size_t stop_bytes = mb__align_up(sizeof(struct mb_stop) + STOP_MAX_THREADS * sizeof(struct mb_stopped_thread),
+                                     MB_PAGE_SIZE);
+    size_t blocks_bytes = mb__align_up(live * sizeof(struct mb_leak_block), MB_PAGE_SIZE);
+    size_t work_bytes = mb__align_up(live * work_entry, MB_PAGE_SIZE);
+    size_t total = ctx_bytes + stop_bytes + blocks_bytes + work_bytes;
+    uint8_t *mem = mb__os_map(total);
+    if (!mem) return 0;
+    ctx = (struct leak_ctx *)mem;
+    ctx->stop = (struct mb_stop *)(mem + ctx_bytes);
+    ctx->stop->cap = STOP_MAX_THREADS;
+    ctx->blocks = (struct mb_leak_block *)(mem + ctx_bytes + stop_bytes);
+    ctx->cap = live;
+    ctx->work = (size_t *)(mem + ctx_bytes + stop_bytes + blocks_bytes);
+    ctx->work_cap = work_bytes / sizeof(size_t);
+
+    /* The asking thread's stack: at exit, above the frame that called exit(); otherwise
+     * from the point the request names, or from here (the caller's frames and the
+     * registers its callees saved are above this one). */
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    ctx->self_sp = rq->self_sp ? rq->self_sp : here;
+    size_t lost = run(rq);
+    mb__os_unmap(mem, total);
     ctx = NULL;
+    return lost;
 }

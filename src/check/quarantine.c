@@ -58,7 +58,7 @@ int mb__quarantine_release_guarded(void)
     return done;
 }
 
-void mb__quarantine_fork(int phase)
+int mb__quarantine_fork(int phase)
 {
-    mb__lock_fork(&q_lock, phase);
+    return mb__lock_fork(&q_lock, phase);
 }

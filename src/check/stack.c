@@ -128,7 +128,7 @@ unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max)
     return n;
 }
 
-void mb__stack_fork(int phase)
+int mb__stack_fork(int phase)
 {
-    mb__lock_fork(&depot_lock, phase);
+    return mb__lock_fork(&depot_lock, phase);
 }

@@ -123,8 +123,9 @@ static void report_segv(int sig, const siginfo_t *si, const ucontext_t *uc, cons
 
 /* Let the default action happen: returning re-runs the faulting instruction, which
  * faults again and kills the process with the same signal, core dump included. */
-static void die_by(int sig, const siginfo_t *si)
+static void die_by(int sig, const siginfo_t *si, const void *uc)
 {
+    mb__leak_on_death(sig, uc);
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -156,7 +157,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
                                                   : prev->sa_sigaction != NULL;
     if (si->si_code <= 0) { /* kill(pid, SIGSEGV): not a fault to explain */
         if (has_prev) chain(prev, sig, si, ctx);
-        else die_by(sig, si);
+        else die_by(sig, si, ctx);
         return;
     }
     uintptr_t addr = (uintptr_t)si->si_addr;
@@ -166,7 +167,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
                                 (uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
                                 (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], pcs, 16);
     if (sig == SIGSEGV && mb__check_explain_fault(addr, is_write, pcs, n)) {
-        die_by(sig, si);
+        die_by(sig, si, ctx);
         return;
     }
     if (has_prev) { /* not memboss's memory: the program's own handler decides */
@@ -174,7 +175,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
         return;
     }
     report_segv(sig, si, uc, pcs, n);
-    die_by(sig, si);
+    die_by(sig, si, ctx);
 }
 
 void mb__fault_install(void)

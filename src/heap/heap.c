@@ -360,13 +360,10 @@ void mb__heap_thread_exit(struct mb_heap *h)
     mb__unlock(&heaps_lock);
 }
 
-void mb__heap_fork(int phase)
+int mb__heap_fork(int phase)
 {
-    if (phase == 0) {
-        mb__lock(&heaps_lock);
-    } else if (phase == 1) {
-        mb__unlock(&heaps_lock);
-    } else {
+    if (phase != MB_FORK_CHILD) return mb__lock_fork(&heaps_lock, phase);
+    {
         /* Only the forking thread lives on in the child: every other heap is an orphan. */
         mb__lock_reset(&heaps_lock);
         heaps_orphans = NULL;
@@ -377,4 +374,5 @@ void mb__heap_fork(int phase)
             heaps_orphans = h;
         }
     }
+    return 1;
 }

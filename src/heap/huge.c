@@ -169,7 +169,7 @@ void *mb__huge_realloc(struct mb_huge *d, size_t size)
     return d->user;
 }
 
-void mb__huge_fork(int phase)
+int mb__huge_fork(int phase)
 {
-    mb__lock_fork(&huge_lock, phase);
+    return mb__lock_fork(&huge_lock, phase);
 }

@@ -78,7 +78,7 @@ void mb__meta_free(void *p, size_t size)
     mb__unlock(&meta_lock);
 }
 
-void mb__meta_lock_fork(int phase)
+int mb__meta_lock_fork(int phase)
 {
-    mb__lock_fork(&meta_lock, phase);
+    return mb__lock_fork(&meta_lock, phase);
 }

@@ -38,7 +38,7 @@ void *mb__rmap_get(uintptr_t addr)
     return atomic_load_explicit(&leaf[chunk & (LEAF_SIZE - 1)], memory_order_acquire);
 }
 
-void mb__rmap_fork(int phase)
+int mb__rmap_fork(int phase)
 {
-    mb__lock_fork(&rmap_lock, phase);
+    return mb__lock_fork(&rmap_lock, phase);
 }

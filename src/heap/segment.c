@@ -146,9 +146,9 @@ void mb__segment_page_free(struct mb_page *pg)
     mb__unlock(&seg_lock);
 }
 
-void mb__segment_lock_fork(int phase)
+int mb__segment_lock_fork(int phase)
 {
-    mb__lock_fork(&seg_lock, phase);
+    return mb__lock_fork(&seg_lock, phase);
 }
 
 /* Calls fn for each allocated block (bitmap bit set) of every page. The caller makes sure

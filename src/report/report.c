@@ -104,12 +104,18 @@ static void write_status(unsigned long n)
     close(fd);
 }
 
-int mb__report_begin(enum mb_finding_kind kind)
+/* Opens a report: counted (an ERROR, in the exit status) or not (an INFO the user asked
+ * to see, such as still-reachable blocks). Returns 0 when nothing is to be written. */
+static int begin(enum mb_finding_kind kind, int counted)
 {
     int tid = mb__os_tid();
     if (atomic_load(&report_owner) == tid) return 0; /* a finding while reporting one */
     mb__lock(&report_lock);
     atomic_store(&report_owner, tid);
+    if (!counted) {
+        mb__report_line("memboss: INFO: %s", finding_names[kind]);
+        return 1;
+    }
     unsigned long n = atomic_fetch_add(&mb__findings, 1) + 1;
     write_status(n);
     if (mb__opt.max_errors > 0 && n > (unsigned long)mb__opt.max_errors) {
@@ -124,11 +130,27 @@ int mb__report_begin(enum mb_finding_kind kind)
     return 1;
 }
 
+int mb__report_begin(enum mb_finding_kind kind) { return begin(kind, 1); }
+int mb__report_begin_info(enum mb_finding_kind kind) { return begin(kind, 0); }
+
 void mb__report_end(void)
 {
     mb__report_line("memboss: END");
     atomic_store(&report_owner, 0);
     mb__unlock(&report_lock);
+}
+
+/* The report lock as one of the lock steps of mb__world_lock. */
+int mb__report_lock_step(int phase)
+{
+    if (phase == MB_FORK_PARENT) {
+        atomic_store(&report_owner, 0);
+        mb__unlock(&report_lock);
+        return 1;
+    }
+    if (!mb__lock_fork(&report_lock, phase)) return 0;
+    atomic_store(&report_owner, mb__os_tid());
+    return 1;
 }
 
 /* For users of where.c's static state outside a report (the leak scan). */

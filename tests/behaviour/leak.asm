@@ -1,7 +1,7 @@
 ; The post: "If you forget to free, the memory will sit there forever."
 ; A 64-byte block is allocated, written, and never freed: at exit nothing points to it.
 ; EXPECT: memboss: ERROR: leak
-; EXPECT: 64 bytes in 1 block are definitely lost
+; EXPECT: 64 bytes in 1 block is definitely lost
 ; EXPECT: allocated by thread
 ; EXPECT: in main
 ; EXPECT-STATUS: 1

@@ -3,7 +3,7 @@
 // LINK: static
 // EXPECT: memboss: ERROR: double-free
 // EXPECT: memboss: ERROR: leak
-// EXPECT: 48 bytes in 1 block are definitely lost
+// EXPECT: 48 bytes in 1 block is definitely lost
 // EXPECT: memboss: 2 findings in this process
 // EXPECT-STATUS: 1
 #include <stdio.h>
