@@ -26,7 +26,7 @@ struct cli_opt {
 };
 
 static cli_apply_fn cli_opt_exitcode, cli_opt_log_file, cli_opt_freelist, cli_opt_number,
-    cli_opt_trace, cli_opt_mode, cli_opt_leak, cli_opt_fill, cli_opt_flag, cli_opt_raw, cli_opt_help,
+    cli_opt_trace, cli_opt_mode, cli_opt_leak, cli_opt_kinds, cli_opt_fill, cli_opt_flag, cli_opt_raw, cli_opt_help,
     cli_opt_version;
 
 static const struct cli_opt cli_opts[] = {
@@ -42,6 +42,10 @@ static const struct cli_opt cli_opts[] = {
      "also check processes the program starts (default yes)"},
     {"--leak-check", 0, "no|summary|full", "leak_check", 0, 0, cli_opt_leak,
      "at exit, look for blocks nothing points to (default full)"},
+    {"--show-leak-kinds", 0, "KINDS", "show_leak_kinds", 0, 0, cli_opt_kinds,
+     "loss records shown: definite,indirect,possible,reachable|all|none (default definite,indirect,possible)"},
+    {"--errors-for-leak-kinds", 0, "KINDS", "errors_for_leak_kinds", 0, 0, cli_opt_kinds,
+     "leak kinds that count as errors (default definite,indirect)"},
     {"--mode", 0, "check|fast", "mode", 0, 0, cli_opt_mode,
      "check: find errors (default); fast: a fast malloc"},
     {"--guard-max", 0, "N", "guard_max", 0, INT_MAX, cli_opt_number,
@@ -200,6 +204,21 @@ static void cli_opt_leak(struct cli_config *cfg, const struct cli_opt *o, const 
         }
     }
     cli_bad_value(o, value, "no, summary or full");
+}
+
+/* A comma-separated list of leak kinds, or all, or none, as Valgrind takes it. */
+static void cli_opt_kinds(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    static const char *const kinds[] = {"definite", "indirect", "possible", "reachable", "all", "none"};
+    for (const char *p = value; *p;) {
+        size_t n = strcspn(p, ","), k = 0;
+        while (k < 6 && (strlen(kinds[k]) != n || strncmp(p, kinds[k], n))) k++;
+        if (k == 6) cli_bad_value(o, value, "definite, indirect, possible, reachable (comma-separated), all or none");
+        p += n + (p[n] == ',');
+    }
+    char *item = cli_format("%s=%s", o->runtime, value);
+    cli_strlist_add(&cfg->runtime_options, item);
+    free(item);
 }
 
 /* A byte in hex, as Valgrind takes it: 0xNN or NN. */

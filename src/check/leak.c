@@ -43,6 +43,7 @@ struct leak_ctx {
     volatile uintptr_t cur, hi;
     volatile int definite, indirect; /* how the words being read mark (see scan)           */
     volatile long self;
+    uintptr_t loader_lo, loader_hi; /* the dynamic loader's code                            */
 };
 
 static struct leak_ctx *ctx;
@@ -239,10 +240,18 @@ static uintptr_t live_from(uintptr_t lo, uintptr_t hi)
 /* Each readable, writable mapping is a root, but device memory and the kernel's pages.
  * Shared anonymous memory shows as "/dev/zero (deleted)" and POSIX shared memory as
  * "/dev/shm/...": those are the program's memory and are scanned. */
+static int is_loader(const char *path, size_t n)
+{
+    size_t base = n;
+    while (base > 0 && path[base - 1] != '/') base--;
+    return n - base > 7 && !memcmp(path + base, "ld-linux", 8);
+}
+
 static void scan_mapping(uintptr_t lo, uintptr_t hi, const char *perms, const char *path,
                          size_t pathlen, void *arg)
 {
     (void)arg;
+    if (perms[2] == 'x' && is_loader(path, pathlen) && !ctx->loader_lo) ctx->loader_lo = lo, ctx->loader_hi = hi;
     int writable = perms[0] == 'r' && perms[1] == 'w';
     int file = pathlen > 0 && path[0] == '/';
     /* The relocated read-only data (RELRO) sits directly below the module's .data. */
@@ -297,6 +306,14 @@ static size_t run(const struct mb_leak_request *rq)
         if (ctx->blocks[i].state == MB_LEAK_DEFINITE)
             scan(ctx->blocks[i].user, ctx->blocks[i].user + ctx->blocks[i].size, 0, 1, (long)i);
 
+    /* The loader keeps each thread's TLS vector through a pointer to its second word: such
+     * blocks, possibly lost to the scan, live as long as the thread's TLS does. */
+    for (size_t i = 0; i < ctx->n; i++) {
+        uintptr_t pc;
+        if (ctx->blocks[i].state == MB_LEAK_POSSIBLE && mb__stack_get(ctx->blocks[i].stack, &pc, 1) &&
+            pc >= ctx->loader_lo && pc < ctx->loader_hi)
+            ctx->blocks[i].state = MB_LEAK_REACHABLE;
+    }
     if (ctx->stop) mb__os_resume_threads(ctx->stop);
     mb__world_lock(MB_FORK_PARENT);
     return mb__leak_report(ctx->blocks, ctx->n, ctx->work, rq->level);

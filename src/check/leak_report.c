@@ -70,7 +70,7 @@ static int by_kind_stack(const void *x, const void *y)
     return a->stack < b->stack ? -1 : a->stack > b->stack;
 }
 
-/* Descending order of reporting: earlier kinds first, then more bytes first. */
+/* The order of the report: earlier kinds first, then more bytes first. */
 static int by_report_order(const void *x, const void *y)
 {
     const struct loss_record *a = x, *b = y;
@@ -99,16 +99,14 @@ size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *room, int l
         rec[nrec - 1].bytes += b->size;
         rec[nrec - 1].blocks++;
     }
-    /* The sort is a max-heap sort: with the order reversed it leaves the first-reported
-     * record at the end; report from there. */
     mb__leak_sort(rec, nrec, sizeof *rec, by_report_order);
-    for (size_t k = nrec, number = 1; level >= 2 && k-- > 0; number++) {
+    for (size_t k = 0; level >= 2 && k < nrec; k++) {
         const struct loss_record *r = &rec[k];
         int counted = errors & 1u << r->kind;
         if (!(counted ? mb__report_begin : mb__report_begin_info)(MB_FINDING_LEAK)) continue;
         mb__report_line("  %lu bytes in %lu %s %s %s in loss record %lu of %lu", (unsigned long)r->bytes,
                         (unsigned long)r->blocks, blocks_word(r->blocks), r->blocks == 1 ? "is" : "are",
-                        kind_words[r->kind], (unsigned long)number, (unsigned long)nrec);
+                        kind_words[r->kind], (unsigned long)(k + 1), (unsigned long)nrec);
         mb__report_stack("allocated", r->stack, r->tid);
         mb__report_end();
     }
