@@ -18,6 +18,7 @@
 #   RUN-ARGS: options    memboss options placed before the program
 #   LINK: static         link BUILDDIR/libmemboss.a into the program and run it directly
 #                        with MEMBOSS_OPTIONS=mode=check:leak_check=2 (no memboss run)
+#   LINK: static-all     the same, with the C library linked in too (gcc -static)
 # A program with no EXPECT/EXPECT-ANY and no EXPECT-STATUS must print no line containing
 # `memboss:` and exit 0.
 #
@@ -95,12 +96,14 @@ show() {
     if [ "$n" -gt "$MAX_SHOWN" ]; then echo "    ... ($((n - MAX_SHOWN)) more lines)"; fi
 }
 
-# build SRC BIN LOG LINK: compile one program; 0 on success. LINK=static links memboss in.
+# build SRC BIN LOG LINK: compile one program; 0 on success. LINK=static links memboss in;
+# LINK=static-all links everything in, the C library too (gcc -static).
 build_one() {
     local src=$1 bin=$2 log=$3 libs=()
     [ "$4" = static ] && libs=("$build/libmemboss.a" -lpthread)
+    [ "$4" = static-all ] && libs=(-static "$build/libmemboss.a" -lpthread)
     if [ -x "$bin" ] && [ "$bin" -nt "$src" ] && [ "$bin" -nt "$0" ] &&
-        { [ "$4" != static ] || [ "$bin" -nt "$build/libmemboss.a" ]; }; then return 0; fi
+        { [ -z "$4" ] || [ "$bin" -nt "$build/libmemboss.a" ]; }; then return 0; fi
     rm -f "$bin"
     case $src in
     *.asm)
@@ -161,7 +164,7 @@ for src in "${files[@]}"; do
 
     # The outer 2>/dev/null only hides bash's "Segmentation fault" notice about the subshell.
     # shellcheck disable=SC2086 # RUN-ARGS are words
-    if [ "$link" = static ]; then
+    if [ -n "$link" ]; then
         { (cd "$out_dir/work" && MEMBOSS_OPTIONS=mode=check:leak_check=2 \
             exec timeout -k 5 "$TIMEOUT" "$bin" </dev/null >"$out" 2>"$err"); } 2>/dev/null
     else
