@@ -286,6 +286,8 @@ struct mb_leak_request {
 size_t mb__leak_check(const struct mb_leak_request *rq);
 /* Exit rule: the top of the exiting thread's dead stack, from sp inside the exit path. */
 uintptr_t mb__leak_exit_dead_top(uintptr_t sp);
+/* The program's own mmaps, recorded when leak_scan_mmap=0 (check/mmap_roots.c). */
+unsigned mb__mmap_roots_skipped(uintptr_t *lo, uintptr_t *hi, unsigned max);
 void mb__leak_signal_init(void);                      /* leak_check_signal, _on_signal   */
 size_t mb__leak_check_here(void);                     /* now, from the caller's frame up */
 void mb__leak_on_death(int sig, const void *uc);      /* a signal is about to kill us    */

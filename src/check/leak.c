@@ -27,7 +27,8 @@ struct leak_ctx {
     size_t n, cap;
     size_t *work;             /* blocks whose state rose and whose words are to be read   */
     size_t nwork, work_cap;
-    uintptr_t own_lo[4096], own_hi[4096];
+    uintptr_t own_lo[8192], own_hi[8192]; /* not roots: memboss's mappings, and with
+                                             * leak_scan_mmap=0 the program's mmaps */
     unsigned nown;
     uintptr_t self_sp;        /* the asking thread's stack is a root from here up          */
     struct mb_stop *stop;     /* the other threads and their stack pointers                */
@@ -295,6 +296,8 @@ static size_t run(const struct mb_leak_request *rq)
     mb__huge_foreach_live(take_huge, NULL);
     mb__leak_sort(ctx->blocks, ctx->n, sizeof *ctx->blocks, by_address);
     ctx->nown = mb__os_own_mappings(ctx->own_lo, ctx->own_hi, 4096);
+    if (!mb__opt.leak_scan_mmap)
+        ctx->nown += mb__mmap_roots_skipped(ctx->own_lo + ctx->nown, ctx->own_hi + ctx->nown, 4096);
 
     mb__where_foreach_mapping(scan_mapping, NULL);
     for (unsigned i = 0; ctx->stop && i < ctx->stop->n; i++)
