@@ -132,9 +132,16 @@ static int name_source(struct search *s, const char *what, uintptr_t p)
         unsigned runs = find_runs(b.user, b.info->size, &s->want[w], &t);
         if (!runs) continue;
         int freed = b.info->state == MB_BLOCK_QUARANTINED;
-        mb__report_line("  %s = %p points into the %lu-byte block at %p%s; its bytes %s still hold "
+        char where[64];
+        struct mb_buf r;
+        mb__buf_init(&r, where, sizeof where);
+        if (p < (uintptr_t)b.user) mb__buf_printf(&r, "%lu bytes before", (unsigned long)((uintptr_t)b.user - p));
+        else if (p - (uintptr_t)b.user >= b.info->size)
+            mb__buf_printf(&r, "%lu bytes after the end of", (unsigned long)(p - (uintptr_t)b.user - b.info->size));
+        else mb__buf_puts(&r, "into");
+        mb__report_line("  %s = %p points %s the %lu-byte block at %p%s; its bytes %s still hold "
                         "that pattern: the pointer was most likely read from there",
-                        what, (void *)p, (unsigned long)b.info->size, (void *)b.user, freed ? ", freed" : "", t.p);
+                        what, (void *)p, r.p, (unsigned long)b.info->size, (void *)b.user, freed ? ", freed" : "", t.p);
         if (freed) mb__report_stack("that block was freed", b.info->free_stack, b.info->free_tid);
         mb__report_stack("that block was allocated", b.info->alloc_stack, b.info->alloc_tid);
         s->named[s->nnamed++] = b.user;
