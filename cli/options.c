@@ -218,7 +218,7 @@ static void cli_opt_fill(struct cli_config *cfg, const struct cli_opt *o, const 
     const char *digits = value + (value[0] == '0' && (value[1] == 'x' || value[1] == 'X') ? 2 : 0);
     size_t n = strlen(digits);
     if (n < 1 || n > 2 || strspn(digits, "0123456789abcdefABCDEF") != n)
-        cli_bad_value(o, value, "a byte in hex, 0x00 to 0xff");
+        cli_bad_value(o, value, "a byte in hex, 0x00 to 0xff, or no");
     cli_add_runtime_option(cfg, o->runtime, "%s=0x%02llx", strtoull(digits, NULL, 16));
 }
 

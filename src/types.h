@@ -51,8 +51,9 @@
 #define MB_BITMAP_WORDS (MB_PAGE_MAX_BLOCKS / 64)  /* 64 words of 64 bits                */
 
 /* ---- fill patterns (check mode) ---------------------------------------------------- */
-/* Fresh and freed blocks are filled with the options malloc_fill_byte (0xbe: a pointer made
- * of it is non-canonical) and free_fill_byte (0xfd); canaries are fixed: */
+/* Fresh blocks (and realloc's new tail) and freed canary blocks are filled with the
+ * options malloc_fill_byte (0xbe: a pointer made of it is non-canonical) and free_fill_byte
+ * (0xfd), -1 for none; canaries are fixed. docs/garbage-values.md lists them. */
 #define MB_FILL_CANARY 0xca  /* red zones and the slack after the user bytes         */
 #define MB_REDZONE 16u       /* canary bytes before a canary block's user bytes       */
 
