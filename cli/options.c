@@ -26,8 +26,8 @@ struct cli_opt {
 };
 
 static cli_apply_fn cli_opt_exitcode, cli_opt_log_file, cli_opt_freelist, cli_opt_number,
-    cli_opt_trace, cli_opt_mode, cli_opt_leak, cli_opt_kinds, cli_opt_fill, cli_opt_flag, cli_opt_raw, cli_opt_help,
-    cli_opt_version;
+    cli_opt_trace, cli_opt_mode, cli_opt_leak, cli_opt_kinds, cli_opt_fill, cli_opt_yesno, cli_opt_flag,
+    cli_opt_raw, cli_opt_help, cli_opt_version;
 
 static const struct cli_opt cli_opts[] = {
     {"--error-exitcode", 0, "N", NULL, 0, 255, cli_opt_exitcode,
@@ -52,10 +52,14 @@ static const struct cli_opt cli_opts[] = {
      "the first N blocks get a guard page (default 8192)"},
     {"--guard-sample", 0, "N", "guard_sample", 1, INT_MAX, cli_opt_number,
      "then guard one block in N (default 64)"},
-    {"--malloc-fill", 0, "0xNN", "malloc_fill_byte", 0, 0, cli_opt_fill,
-     "byte that fills new blocks (default 0xbe)"},
-    {"--free-fill", 0, "0xNN", "free_fill_byte", 0, 0, cli_opt_fill,
-     "byte that fills freed blocks (default 0xfd)"},
+    {"--malloc-fill", 0, "0xNN|no", "malloc_fill_byte", 0, 0, cli_opt_fill,
+     "byte that fills new blocks (default 0xbe; no: none)"},
+    {"--free-fill", 0, "0xNN|no", "free_fill_byte", 0, 0, cli_opt_fill,
+     "byte that fills freed blocks (default 0xfd; no: none)"},
+    {"--report-unwritten", 0, "yes|no", "report_unwritten", 0, 0, cli_opt_yesno,
+     "report blocks freed without being written (default no)"},
+    {"--unwritten-reads", 0, "yes|no", "unwritten_reads", 0, 0, cli_opt_yesno,
+     "trap reads of never-written guarded pages (default no)"},
     {"--max-errors", 0, "N", "max_errors", 0, INT_MAX, cli_opt_number,
      "report N findings in full, then count (default 100)"},
     {"--quiet", 'q', NULL, "verbosity=0", 0, 0, cli_opt_flag, "findings, and notes when checking degrades (default)"},
@@ -175,14 +179,16 @@ static void cli_opt_freelist(struct cli_config *cfg, const struct cli_opt *o, co
     cli_add_runtime_option(cfg, o->runtime, "%s=%llu", mb ? mb : 1);
 }
 
+/* yes: 1, no: 0, else a usage error. */
+static int cli_parse_yesno(const struct cli_opt *o, const char *value)
+{
+    if (strcmp(value, "yes") && strcmp(value, "no")) cli_bad_value(o, value, "yes or no");
+    return !strcmp(value, "yes");
+}
+
 static void cli_opt_trace(struct cli_config *cfg, const struct cli_opt *o, const char *value)
 {
-    if (!strcmp(value, "yes"))
-        cfg->trace_children = 1;
-    else if (!strcmp(value, "no"))
-        cfg->trace_children = 0;
-    else
-        cli_bad_value(o, value, "yes or no");
+    cfg->trace_children = cli_parse_yesno(o, value);
 }
 
 static void cli_opt_mode(struct cli_config *cfg, const struct cli_opt *o, const char *value)
@@ -221,14 +227,23 @@ static void cli_opt_kinds(struct cli_config *cfg, const struct cli_opt *o, const
     free(item);
 }
 
-/* A byte in hex, as Valgrind takes it: 0xNN or NN. */
+/* A byte in hex, as Valgrind takes it: 0xNN or NN; `no` or `off`: no fill. */
 static void cli_opt_fill(struct cli_config *cfg, const struct cli_opt *o, const char *value)
 {
+    if (!strcmp(value, "no") || !strcmp(value, "off")) {
+        cli_add_runtime_option(cfg, o->runtime, "%s=-%llu", 1ull);
+        return;
+    }
     const char *digits = value + (value[0] == '0' && (value[1] == 'x' || value[1] == 'X') ? 2 : 0);
     size_t n = strlen(digits);
     if (n < 1 || n > 2 || strspn(digits, "0123456789abcdefABCDEF") != n)
-        cli_bad_value(o, value, "a byte in hex, 0x00 to 0xff");
+        cli_bad_value(o, value, "a byte in hex, 0x00 to 0xff, or no");
     cli_add_runtime_option(cfg, o->runtime, "%s=0x%02llx", strtoull(digits, NULL, 16));
+}
+
+static void cli_opt_yesno(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    cli_add_runtime_option(cfg, o->runtime, "%s=%llu", (unsigned long long)cli_parse_yesno(o, value));
 }
 
 static void cli_opt_flag(struct cli_config *cfg, const struct cli_opt *o, const char *value)

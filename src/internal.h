@@ -183,19 +183,29 @@ void mb__check_init(void);
 /* A fault at addr: when addr is check-mode heap memory (a guard page, a freed block),
  * report it (access stack pcs[0..n)) and return 1; else return 0. Async-signal-safe. */
 int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n);
+/* The check-mode block whose slot holds addr (live, quarantined or, for a guarded run,
+ * free). Returns 0 if none. Lock-free: usable in the fault handler. */
+int mb__check_block_at(uintptr_t addr, struct mb_block *b);
+/* "READ at ADDR by thread T:" and the access stack, inside a report. */
+void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n);
 /* The thread id of the caller, cached. */
 int mb__check_tid(void);
 void mb__check_fork_child(void);
 
 /* ---- check/guard.c: guarded blocks ------------------------------------------------- */
 void mb__guard_init(void);
-struct mb_guarded *mb__guard_alloc(size_t size, size_t align); /* NULL: use canaries     */
+/* NULL: use canaries. closed: leave the data pages PROT_NONE (unwritten_reads). */
+struct mb_guarded *mb__guard_alloc(size_t size, size_t align, int closed);
 void mb__guard_quarantine(struct mb_guarded *g);     /* make inaccessible                */
 void mb__guard_release(struct mb_guarded *g);        /* leave quarantine: reusable       */
 void mb__guard_foreach_live(void (*fn)(struct mb_guarded *g, void *arg), void *arg);
 /* Where addr falls: the record of the run or trailing guard page holding it, or NULL. */
 struct mb_guarded *mb__guard_at(uintptr_t addr);
 struct mb_guarded *mb__guard_next(struct mb_guarded *g); /* record of the run after g's guard */
+/* unwritten_reads: the state byte of the arena page holding addr, or NULL (outside the
+ * arena, or the option off). Nonzero only while a live block's page is PROT_NONE. */
+uint8_t *mb__guard_page_flag(uintptr_t addr);
+size_t mb__guard_head_len(const struct mb_guarded *g); /* canary bytes before g->user    */
 int mb__guard_fork(int phase);
 
 /* ---- check/quarantine.c ----------------------------------------------------------- */
@@ -212,6 +222,22 @@ void mb__canary_fill(uint8_t *p, size_t n);
 /* First byte of [p, p+n) that is not the canary, or NULL. */
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect);
 
+/* ---- check/unwritten.c: unwritten_reads, pages opened at their first access ---------- */
+int mb__unwritten_closed(const void *p);             /* p's page never accessed yet       */
+/* Like mb__canary_find_bad / memset / memcpy, but skipping closed pages. */
+uint8_t *mb__unwritten_find_bad(const uint8_t *p, size_t n, uint8_t expect);
+void mb__unwritten_fill(uint8_t *p, size_t n, uint8_t byte);
+void mb__unwritten_copy(uint8_t *dst, const uint8_t *src, size_t n);
+/* A fault on a closed page: open it (reporting a read of the block's bytes) and return 1
+ * so that the instruction runs again; 0 when the fault is not on a closed page. */
+int mb__unwritten_fault(uintptr_t addr, int is_write, uintptr_t pc, uintptr_t fp, uintptr_t sp);
+
+/* ---- check/garbage.c: faults explained by memboss's fill patterns ------------------- */
+/* Inside a fault report: say which registers (and, when addr_known, the address) carry a
+ * fill pattern, and which heap block the garbage pointer was most likely read from. uc is
+ * the handler's ucontext_t. Async-signal-safe, allocates nothing. */
+void mb__garbage_explain(uintptr_t addr, int addr_known, const void *uc);
+
 /* ---- check/stack.c: stack capture and depot ---------------------------------------- */
 /* frame: __builtin_frame_address(0) of the exported entry (malloc, free...): its return
  * address is the first frame, then the frame-pointer chain as far as it is sane. */
@@ -226,11 +252,15 @@ int mb__stack_fork(int phase);
 void mb__fault_install(void);
 void mb__fault_thread_init(void);                     /* alternate stack for this thread */
 void mb__fault_thread_exit(void);
+int mb__fault_ready(void);                            /* the SIGSEGV handler is installed */
 /* While set, a SIGSEGV/SIGBUS in this thread jumps back to *jb instead of being reported:
  * the exit scans read memory another thread or the program may have made unreadable.
  * The handler clears it before jumping. */
 #include <setjmp.h>
 void mb__fault_recover(sigjmp_buf *jb);
+/* Under such recovery: copy n bytes from p to out (write: instead write p's first byte
+ * back, atomically unchanged). Returns 0 when the access faulted. */
+int mb__fault_probe(void *p, void *out, size_t n, int write);
 
 /* ---- report/fmt.c: formatting without allocation ----------------------------------- */
 void mb__buf_init(struct mb_buf *b, char *storage, size_t cap);

@@ -52,8 +52,9 @@
 #define MB_BITMAP_WORDS (MB_PAGE_MAX_BLOCKS / 64)  /* 64 words of 64 bits                */
 
 /* ---- fill patterns (check mode) ---------------------------------------------------- */
-/* Fresh and freed blocks are filled with the options malloc_fill_byte (0xbe: a pointer made
- * of it is non-canonical) and free_fill_byte (0xfd); canaries are fixed: */
+/* Fresh blocks (and realloc's new tail) and freed canary blocks are filled with the
+ * options malloc_fill_byte (0xbe: a pointer made of it is non-canonical) and free_fill_byte
+ * (0xfd), -1 for none; canaries are fixed. docs/garbage-values.md lists them. */
 #define MB_FILL_CANARY 0xca  /* red zones and the slack after the user bytes         */
 #define MB_REDZONE 16u       /* canary bytes before a canary block's user bytes       */
 
@@ -164,6 +165,17 @@ struct mb_blockinfo {
     int32_t free_tid;
     uint8_t state;              /* enum mb_block_state                                     */
     uint8_t api;                /* enum mb_api of the allocation                           */
+    uint8_t read_reported;      /* unwritten_reads: an uninitialized read was reported     */
+};
+
+/* A check-mode block, wherever it lives (check.c's mb__check_block_at finds it). */
+struct mb_block {
+    struct mb_blockinfo *info;
+    uint8_t *slot;              /* start of the slot (canary) or of the data run (guarded)  */
+    size_t slot_size;           /* bytes of the slot / data run                             */
+    struct mb_guarded *g;       /* guarded record, or NULL                                  */
+    uint8_t *user;
+    int huge;                   /* a huge slot: its tail canary is one red zone long        */
 };
 
 /* A guarded block: data pages followed by a PROT_NONE guard page, in the guard arena. */
@@ -192,6 +204,8 @@ enum mb_api { MB_API_MALLOC = 0, MB_API_CALLOC, MB_API_REALLOC, MB_API_ALIGNED }
     X(STACK_OVERFLOW, "stack-overflow")                                                    \
     X(SEGV, "segv")                                                                        \
     X(BUS_ERROR, "bus-error")                                                              \
+    X(UNWRITTEN_BLOCK, "unwritten-block")                                                  \
+    X(UNINITIALIZED_READ, "uninitialized-read")                                            \
     X(LEAK, "leak")
 
 enum mb_finding_kind {

@@ -25,22 +25,13 @@ void mb__check_fork_child(void) { tl_tid = 0; } /* the child's thread has a new 
 
 void mb__check_init(void)
 {
+    if (!mb__opt.handle_segv) mb__opt.unwritten_reads = 0; /* nothing would open the pages */
     mb__stack_init();
     mb__quarantine_init();
     mb__guard_init();
 }
 
 /* ---- locating blocks --------------------------------------------------------------- */
-
-/* A check-mode block, wherever it lives. */
-struct block {
-    struct mb_blockinfo *info;
-    uint8_t *slot;           /* start of the slot (canary) or of the data run (guarded) */
-    size_t slot_size;        /* bytes of the slot / data run                              */
-    struct mb_guarded *g;    /* guarded record, or NULL                                   */
-    uint8_t *user;
-    int huge;                /* a huge slot: its tail canary is one red zone long        */
-};
 
 static struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
 {
@@ -54,8 +45,7 @@ static struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
     return &pg->info[idx];
 }
 
-/* Find the check-mode block whose slot holds addr. Returns 0 if none. */
-static int block_at(uintptr_t addr, struct block *b)
+int mb__check_block_at(uintptr_t addr, struct mb_block *b)
 {
     memset(b, 0, sizeof *b);
     void *region = mb__rmap_get(addr);
@@ -90,20 +80,13 @@ static int block_at(uintptr_t addr, struct block *b)
     return 1;
 }
 
-/* A guarded block's page is fresh zeroes; the canary before it is this long. */
-static size_t head_len_guarded(const struct mb_guarded *g)
+static size_t head_len(const struct mb_block *b)
 {
-    size_t room = (size_t)(g->user - g->run);
-    return room < 64 ? room : 64;
-}
-
-static size_t head_len(const struct block *b)
-{
-    return b->g ? head_len_guarded(b->g) : (size_t)(b->user - b->slot);
+    return b->g ? mb__guard_head_len(b->g) : (size_t)(b->user - b->slot);
 }
 
 /* A huge slot's tail is whole pages: a red zone's worth of canary suffices. */
-static size_t tail_len(const struct block *b)
+static size_t tail_len(const struct mb_block *b)
 {
     size_t size = b->info->size;
     size_t tail = (size_t)(b->slot + b->slot_size - (b->user + size));
@@ -122,11 +105,17 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
     uint32_t stack = mb__stack_capture(caller);
     struct mb_blockinfo *info;
     uint8_t *user;
-    struct mb_guarded *g = mb__guard_alloc(size, align);
-    if (g) {
+    /* unwritten_reads: the pages of a block whose bytes are not written here stay closed
+     * until the program touches them (only once the fault handler can open them). */
+    int closed = mb__opt.unwritten_reads && api != MB_API_CALLOC && size && mb__fault_ready();
+    struct mb_guarded *g = mb__guard_alloc(size, align, closed);
+    if (g && closed) {
         info = &g->info;
         user = g->user;
-        mb__canary_fill(user - head_len_guarded(g), head_len_guarded(g));
+    } else if (g) {
+        info = &g->info;
+        user = g->user;
+        mb__canary_fill(user - mb__guard_head_len(g), mb__guard_head_len(g));
         mb__canary_fill(user + size, (size_t)(g->run + (size_t)g->npages * MB_PAGE_SIZE - (user + size)));
     } else {
         size_t a = align > MB_ALIGN ? align : MB_ALIGN;
@@ -159,21 +148,21 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
         info->user_off = (uint32_t)off;
         user = slot + off;
         mb__canary_fill(slot, off);
-        struct block b = {info, slot, bsize, NULL, user, hb != NULL};
+        struct mb_block b = {info, slot, bsize, NULL, user, hb != NULL};
         mb__canary_fill(user + size, tail_len(&b));
     }
     info->alloc_stack = stack;
     info->alloc_tid = mb__check_tid();
     info->api = (uint8_t)api;
-    if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC) memset(user, (int)mb__opt.malloc_fill_byte, size);
+    if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC && !(g && closed)) memset(user, (int)mb__opt.malloc_fill_byte, size);
     __atomic_store_n(&info->state, MB_BLOCK_LIVE, __ATOMIC_RELEASE);
     return user;
 }
 
 size_t mb__check_usable_size(const void *p)
 {
-    struct block b;
-    if (!block_at((uintptr_t)p, &b) || b.user != p || b.info->state != MB_BLOCK_LIVE) return 0;
+    struct mb_block b;
+    if (!mb__check_block_at((uintptr_t)p, &b) || b.user != p || b.info->state != MB_BLOCK_LIVE) return 0;
     return b.info->size;
 }
 
@@ -195,14 +184,14 @@ static void print_bytes(const char *what, const uint8_t *from, const uint8_t *to
 
 /* Verify a live block's canaries; report an overflow found at `when` ("free", "realloc",
  * "exit"). Returns 1 if intact. */
-static int verify_canaries(const struct block *b, const char *when, void *caller)
+static int verify_canaries(const struct mb_block *b, const char *when, void *caller)
 {
     size_t size = b->info->size;
     const uint8_t *after = b->user + size;
     size_t tlen = tail_len(b);
-    const uint8_t *bad_after = mb__canary_find_bad(after, tlen, MB_FILL_CANARY);
+    const uint8_t *bad_after = mb__unwritten_find_bad(after, tlen, MB_FILL_CANARY);
     size_t hlen = head_len(b);
-    const uint8_t *bad_before = mb__canary_find_bad(b->user - hlen, hlen, MB_FILL_CANARY);
+    const uint8_t *bad_before = mb__unwritten_find_bad(b->user - hlen, hlen, MB_FILL_CANARY);
     if (!bad_after && !bad_before) return 1;
     enum mb_finding_kind kind = bad_after ? MB_FINDING_HEAP_BUFFER_OVERFLOW : MB_FINDING_HEAP_BUFFER_UNDERFLOW;
     if (!mb__report_begin(kind)) return 0;
@@ -232,14 +221,14 @@ static int verify_canaries(const struct block *b, const char *when, void *caller
     mb__report_stack("the block was allocated", b->info->alloc_stack, b->info->alloc_tid);
     mb__report_end();
     /* Repair, so the same damage is reported once. */
-    mb__canary_fill((uint8_t *)after, tlen);
-    mb__canary_fill(b->user - hlen, hlen);
+    mb__unwritten_fill((uint8_t *)after, tlen, MB_FILL_CANARY);
+    mb__unwritten_fill(b->user - hlen, hlen, MB_FILL_CANARY);
     return 0;
 }
 
 /* ---- free ---------------------------------------------------------------------------- */
 
-static void report_bad_free(void *p, void *caller, int from_realloc, const struct block *b, int found)
+static void report_bad_free(void *p, void *caller, int from_realloc, const struct mb_block *b, int found)
 {
     int twice = found && b->user == p && b->info->state == MB_BLOCK_QUARANTINED;
     enum mb_finding_kind kind = twice ? MB_FINDING_DOUBLE_FREE
@@ -283,17 +272,35 @@ static void report_bad_free(void *p, void *caller, int from_realloc, const struc
 }
 
 /* Validates p; returns 1 and fills b when p is a live block's pointer, else reports. */
-static int validate(void *p, void *caller, int from_realloc, struct block *b)
+static int validate(void *p, void *caller, int from_realloc, struct mb_block *b)
 {
-    int found = block_at((uintptr_t)p, b);
+    int found = mb__check_block_at((uintptr_t)p, b);
     if (MB_LIKELY(found && b->user == p && b->info->state == MB_BLOCK_LIVE)) return 1;
     report_bad_free(p, caller, from_realloc, b, found);
     return 0;
 }
 
-static void free_block(struct block *b, void *caller, const char *when)
+/* report_unwritten: a block freed while every byte still holds malloc's fill was never
+ * written (or was written with exactly that byte: the one false positive). */
+static void report_unwritten(const struct mb_block *b, void *caller, const char *when)
+{
+    if (!b->info->size || b->info->api == MB_API_CALLOC || mb__opt.malloc_fill_byte < 0 ||
+        mb__unwritten_find_bad(b->user, b->info->size, (uint8_t)mb__opt.malloc_fill_byte) ||
+        !mb__report_begin(MB_FINDING_UNWRITTEN_BLOCK))
+        return;
+    mb__report_line("  a %lu-byte block at %p was freed%s without ever being written: all its bytes "
+                    "still hold memboss's fill 0x%02lx", (unsigned long)b->info->size, (void *)b->user,
+                    when[0] == 'r' ? " by realloc" : "", (unsigned long)mb__opt.malloc_fill_byte);
+    mb__report_stack(when[0] == 'r' ? "the block was reallocated" : "the block was freed",
+                     mb__stack_capture(caller), mb__check_tid());
+    mb__report_stack("the block was allocated", b->info->alloc_stack, b->info->alloc_tid);
+    mb__report_end();
+}
+
+static void free_block(struct mb_block *b, void *caller, const char *when)
 {
     verify_canaries(b, when, caller);
+    if (mb__opt.report_unwritten) report_unwritten(b, caller, when);
     b->info->free_stack = mb__stack_capture(caller);
     b->info->free_tid = mb__check_tid();
     b->info->state = MB_BLOCK_QUARANTINED;
@@ -301,50 +308,56 @@ static void free_block(struct block *b, void *caller, const char *when)
         mb__guard_quarantine(b->g);
         mb__quarantine_push(b->g, 1, (size_t)b->g->npages * MB_PAGE_SIZE);
     } else {
-        memset(b->user, (int)mb__opt.free_fill_byte, b->info->size);
+        if (mb__opt.free_fill_byte >= 0) memset(b->user, (int)mb__opt.free_fill_byte, b->info->size);
         mb__quarantine_push(b->slot, 0, b->slot_size);
     }
 }
 
 void mb__check_free(void *p, void *caller, int from_realloc)
 {
-    struct block b;
+    struct mb_block b;
     if (!validate(p, caller, from_realloc, &b)) return;
     free_block(&b, caller, "free");
 }
 
-/* A block leaves quarantine. A canary block's poison must be intact: a changed byte is a
- * write after free that no guard page caught. */
+/* A quarantined canary block's free fill must be intact: a changed byte is a write after
+ * free that no guard page caught. `when` says where it was found. Repaired once reported. */
+static void verify_free_fill(const struct mb_block *b, const char *when)
+{
+    if (mb__opt.free_fill_byte < 0) return;
+    uint8_t fill = (uint8_t)mb__opt.free_fill_byte;
+    const uint8_t *bad = mb__canary_find_bad(b->user, b->info->size, fill);
+    if (!bad || !mb__report_begin(MB_FINDING_WRITE_AFTER_FREE)) return;
+    const uint8_t *last = b->user + b->info->size;
+    while (last > bad && last[-1] == fill) last--;
+    mb__report_line("  a %lu-byte block at %p was written after it was freed: bytes [%lu, %lu) "
+                    "changed while it waited in quarantine",
+                    (unsigned long)b->info->size, (void *)b->user, (unsigned long)(bad - b->user),
+                    (unsigned long)(last - b->user));
+    mb__report_line("  found %s; the write itself was not seen (the block had no guard page)", when);
+    mb__report_stack("the block was freed", b->info->free_stack, b->info->free_tid);
+    mb__report_stack("the block was allocated", b->info->alloc_stack, b->info->alloc_tid);
+    mb__report_end();
+    memset(b->user, fill, b->info->size);
+}
+
+/* A block leaves quarantine: verify a canary block's poison, then release it. */
 void mb__check_release(void *entry, int guarded)
 {
     if (guarded) {
         mb__guard_release(entry);
         return;
     }
-    struct block b;
-    if (!block_at((uintptr_t)entry, &b)) return;
-    uint8_t fill = (uint8_t)mb__opt.free_fill_byte;
-    const uint8_t *bad = mb__canary_find_bad(b.user, b.info->size, fill);
-    if (bad && mb__report_begin(MB_FINDING_WRITE_AFTER_FREE)) {
-        const uint8_t *last = b.user + b.info->size;
-        while (last > bad && last[-1] == fill) last--;
-        mb__report_line("  a %lu-byte block at %p was written after it was freed: bytes [%lu, %lu) "
-                        "changed while it waited in quarantine",
-                        (unsigned long)b.info->size, (void *)b.user, (unsigned long)(bad - b.user),
-                        (unsigned long)(last - b.user));
-        mb__report_line("  found when the block left quarantine; the write itself was not seen "
-                        "(the block had no guard page)");
-        mb__report_stack("the block was freed", b.info->free_stack, b.info->free_tid);
-        mb__report_stack("the block was allocated", b.info->alloc_stack, b.info->alloc_tid);
-        mb__report_end();
-    }
+    struct mb_block b;
+    if (!mb__check_block_at((uintptr_t)entry, &b)) return;
+    verify_free_fill(&b, "when the block left quarantine");
     b.info->state = MB_BLOCK_FREE;
     mb__heap_release(entry);
 }
 
 void *mb__check_realloc(void *p, size_t size, void *caller)
 {
-    struct block b;
+    struct mb_block b;
     if (!validate(p, caller, 1, &b)) {
         errno = ENOMEM;
         return NULL;
@@ -353,7 +366,8 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
     void *q = mb__check_malloc(size, 0, MB_API_REALLOC, caller);
     if (!q) return NULL;
     size_t old = b.info->size;
-    memcpy(q, p, old < size ? old : size);
+    if (mb__opt.unwritten_reads) mb__unwritten_copy(q, p, old < size ? old : size);
+    else memcpy(q, p, old < size ? old : size);
     free_block(&b, caller, "realloc");
     return q;
 }
@@ -365,11 +379,14 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
  * any report starts, so no lock is held when a fault jumps back here.) */
 static sigjmp_buf exit_jmp;
 
-static void verify_at_exit(const struct block *b)
+/* A live block's canaries; a canary block still in quarantine, its free fill (the write
+ * after free would otherwise go unseen: it never leaves quarantine). */
+static void verify_at_exit(const struct mb_block *b)
 {
     if (sigsetjmp(exit_jmp, 0) == 0) {
         mb__fault_recover(&exit_jmp);
-        verify_canaries(b, "exit", NULL);
+        if (b->info->state == MB_BLOCK_LIVE) verify_canaries(b, "exit", NULL);
+        else verify_free_fill(b, "at exit, while the block was still in quarantine");
     }
     mb__fault_recover(NULL);
 }
@@ -377,23 +394,23 @@ static void verify_at_exit(const struct block *b)
 static void exit_check_guarded(struct mb_guarded *g, void *arg)
 {
     (void)arg;
-    struct block b = {&g->info, g->run, (size_t)g->npages * MB_PAGE_SIZE, g, g->user, 0};
+    struct mb_block b = {&g->info, g->run, (size_t)g->npages * MB_PAGE_SIZE, g, g->user, 0};
     verify_at_exit(&b);
 }
 
 static void exit_check_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, unsigned idx, void *arg)
 {
     (void)arg;
-    if (!pg->info || idx >= pg->info_cap || pg->info[idx].state != MB_BLOCK_LIVE) return;
-    struct block b = {&pg->info[idx], slot, bsize, NULL, slot + pg->info[idx].user_off, 0};
+    if (!pg->info || idx >= pg->info_cap || pg->info[idx].state == MB_BLOCK_FREE) return;
+    struct mb_block b = {&pg->info[idx], slot, bsize, NULL, slot + pg->info[idx].user_off, 0};
     verify_at_exit(&b);
 }
 
 static void exit_check_huge(struct mb_huge *d, void *arg)
 {
     (void)arg;
-    if (!d->info || d->info->state != MB_BLOCK_LIVE) return;
-    struct block b = {d->info, d->user, d->usable, NULL, d->user + d->info->user_off, 1};
+    if (!d->info || d->info->state == MB_BLOCK_FREE) return;
+    struct mb_block b = {d->info, d->user, d->usable, NULL, d->user + d->info->user_off, 1};
     verify_at_exit(&b);
 }
 
@@ -408,7 +425,7 @@ void mb__check_at_exit(void)
 
 /* ---- faults ----------------------------------------------------------------------------- */
 
-static void describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n)
+void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n)
 {
     mb__report_line("  %s at %p by thread %d:", is_write ? "WRITE" : "READ", (void *)addr,
                     mb__check_tid());
@@ -422,7 +439,7 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
     struct mb_guarded *g = mb__guard_at(addr);
     if (!g) {
         if (!mb__report_begin(MB_FINDING_SEGV)) return 1;
-        describe_access(is_write, addr, pcs, n);
+        mb__check_describe_access(is_write, addr, pcs, n);
         mb__report_line("  %p is in memboss's guard arena, in no block", (void *)addr);
         mb__report_end();
         return 1;
@@ -434,7 +451,7 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
     if ((uint8_t *)addr < data_end && info->state == MB_BLOCK_LIVE) return 0;
     if ((uint8_t *)addr < data_end) { /* freed: in quarantine, or already out of it */
         if (!mb__report_begin(MB_FINDING_HEAP_USE_AFTER_FREE)) return 1;
-        describe_access(is_write, addr, pcs, n);
+        mb__check_describe_access(is_write, addr, pcs, n);
         long off = (long)((uint8_t *)addr - g->user);
         if (off >= 0 && (uint64_t)off < info->size)
             mb__report_line("  %p is at offset %ld of a %lu-byte block at %p, freed", (void *)addr,
@@ -461,7 +478,7 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
     enum mb_finding_kind kind = freed ? MB_FINDING_HEAP_USE_AFTER_FREE
                                 : under ? MB_FINDING_HEAP_BUFFER_UNDERFLOW : MB_FINDING_HEAP_BUFFER_OVERFLOW;
     if (!mb__report_begin(kind)) return 1;
-    describe_access(is_write, addr, pcs, n);
+    mb__check_describe_access(is_write, addr, pcs, n);
     if (under)
         mb__report_line("  %p is %lu %s before the start of a %lu-byte block at %p%s", (void *)addr,
                         (unsigned long)((uintptr_t)b->user - addr),

@@ -25,6 +25,8 @@ struct guard_region {
 static struct guard_region region = {MB_REGION_GUARD};
 static uint8_t *arena;                 /* NULL: guarding is off                          */
 static uint32_t *page_owner;           /* arena page -> record id (0 = none)             */
+static uint8_t *page_flag;             /* unwritten_reads: arena page -> unwritten.c's state;
+                                        * nonzero only on a live block's PROT_NONE page   */
 static struct mb_guarded *records;     /* id 0 unused                                    */
 static uint32_t rec_next = 1;          /* next unused record; a record keeps its run     */
 static size_t arena_next = 1;          /* next unused arena page (page 0 is a guard)     */
@@ -49,6 +51,7 @@ void mb__guard_init(void)
     }
     page_owner = mb__os_map(ARENA_PAGES * sizeof *page_owner);
     records = mb__os_map(MAX_RECORDS * sizeof *records);
+    if (mb__opt.unwritten_reads && !(page_flag = mb__os_map(ARENA_PAGES))) mb__opt.unwritten_reads = 0;
     if (!arena || !page_owner || !records) {
         arena = NULL;
         return;
@@ -108,7 +111,7 @@ static uint32_t take_long_run(size_t npages)
     return 0;
 }
 
-struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
+struct mb_guarded *mb__guard_alloc(size_t size, size_t align, int closed)
 {
     if (size > ((size_t)mb__opt.guard_max_size_mb << 20) || align > MB_PAGE_SIZE) return NULL;
     size_t npages = size ? (size + MB_PAGE_SIZE - 1) / MB_PAGE_SIZE : 1;
@@ -144,7 +147,9 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
         return NULL;
     }
     struct mb_guarded *g = &records[id];
-    if (mb__os_protect(g->run, npages * MB_PAGE_SIZE, 1) != 0) {
+    if (closed) { /* left PROT_NONE: unwritten.c opens each page at its first access */
+        memset(page_flag + (g->run - arena) / MB_PAGE_SIZE, 1, npages);
+    } else if (mb__os_protect(g->run, npages * MB_PAGE_SIZE, 1) != 0) {
         /* Out of mappings (vm.max_map_count) or memory: give the run back, stop guarding. */
         uint32_t *list = npages < RUN_LISTS ? &run_free[npages] : &long_free;
         g->next_free = *list;
@@ -171,6 +176,7 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align)
 /* Freed: the data pages become PROT_NONE and their contents are dropped (one call). */
 void mb__guard_quarantine(struct mb_guarded *g)
 {
+    if (page_flag) memset(page_flag + (g->run - arena) / MB_PAGE_SIZE, 0, g->npages);
     mb__os_discard_none(g->run, (size_t)g->npages * MB_PAGE_SIZE);
     __atomic_fetch_add(&guarded_quarantined, 1, __ATOMIC_RELAXED);
 }
@@ -195,6 +201,19 @@ struct mb_guarded *mb__guard_at(uintptr_t addr)
     if (!arena || addr < (uintptr_t)arena || addr >= (uintptr_t)arena + ARENA_BYTES) return NULL;
     uint32_t id = page_owner[(addr - (uintptr_t)arena) / MB_PAGE_SIZE];
     return id ? &records[id] : NULL;
+}
+
+uint8_t *mb__guard_page_flag(uintptr_t addr)
+{
+    if (!page_flag || addr < (uintptr_t)arena || addr >= (uintptr_t)arena + ARENA_BYTES) return NULL;
+    return &page_flag[(addr - (uintptr_t)arena) / MB_PAGE_SIZE];
+}
+
+/* The canary before a guarded block is at most this long; the page before it is zeroes. */
+size_t mb__guard_head_len(const struct mb_guarded *g)
+{
+    size_t room = (size_t)(g->user - g->run);
+    return room < 64 ? room : 64;
 }
 
 struct mb_guarded *mb__guard_next(struct mb_guarded *g)

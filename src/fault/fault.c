@@ -27,6 +27,19 @@ static MB_TLS sigjmp_buf *tl_recover;
 
 void mb__fault_recover(sigjmp_buf *jb) { tl_recover = jb; }
 
+int mb__fault_probe(void *p, void *out, size_t n, int write)
+{
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 0) != 0) return 0; /* the handler cleared tl_recover */
+    tl_recover = &jb;
+    if (write) __atomic_fetch_add((uint8_t *)p, 0, __ATOMIC_RELAXED); /* writes, changes nothing */
+    else __builtin_memcpy(out, p, n);
+    tl_recover = NULL;
+    return 1;
+}
+
+int mb__fault_ready(void) { return atomic_load(&handler_installed); }
+
 void mb__fault_thread_init(void)
 {
     if (!mb__opt.handle_segv) return;
@@ -47,31 +60,6 @@ void mb__fault_thread_exit(void)
     sigaltstack(&ss, NULL);
     mb__os_unmap(tl_alt_stack, ALT_STACK_SIZE + MB_PAGE_SIZE);
     tl_alt_stack = NULL;
-}
-
-/* The registers, by name, for the garbage-pattern hints. */
-static const struct {
-    const char *name;
-    int reg;
-} regs[] = {{"rax", REG_RAX}, {"rbx", REG_RBX}, {"rcx", REG_RCX}, {"rdx", REG_RDX},
-            {"rsi", REG_RSI}, {"rdi", REG_RDI}, {"rbp", REG_RBP}, {"r8", REG_R8},
-            {"r9", REG_R9},   {"r10", REG_R10}, {"r11", REG_R11}, {"r12", REG_R12},
-            {"r13", REG_R13}, {"r14", REG_R14}, {"r15", REG_R15}};
-
-/* A register made of a fill byte was read from memory memboss filled: say which. */
-static void report_fill_patterns(const ucontext_t *uc)
-{
-    for (unsigned i = 0; i < sizeof regs / sizeof regs[0]; i++) {
-        uint64_t v = (uint64_t)uc->uc_mcontext.gregs[regs[i].reg];
-        if (mb__opt.malloc_fill_byte >= 0 && v == 0x0101010101010101ull * (uint8_t)mb__opt.malloc_fill_byte)
-            mb__report_line("  register %s = %p is memboss's uninitialized-memory fill: a pointer was "
-                            "read from a heap block that was never written",
-                            regs[i].name, (void *)v);
-        else if (v == 0x0101010101010101ull * (uint8_t)mb__opt.free_fill_byte)
-            mb__report_line("  register %s = %p is memboss's freed-memory fill: a pointer was read "
-                            "from a heap block after it was freed",
-                            regs[i].name, (void *)v);
-    }
 }
 
 static int is_stack_overflow(uintptr_t addr, uintptr_t sp)
@@ -103,7 +91,7 @@ static void report_segv(int sig, const siginfo_t *si, const ucontext_t *uc, cons
         mb__report_pc_stack(NULL, pcs, n, 0);
         mb__report_line("  the CPU refused the access without naming an address: most often a "
                         "non-canonical pointer (no memory can be there)");
-        report_fill_patterns(uc);
+        mb__garbage_explain(0, 0, uc);
     } else {
         mb__report_line("  %s at %p by thread %d:", is_write ? "WRITE" : "READ", (void *)addr,
                         mb__check_tid());
@@ -116,7 +104,7 @@ static void report_segv(int sig, const siginfo_t *si, const ucontext_t *uc, cons
         if (kind == MB_FINDING_STACK_OVERFLOW)
             mb__report_line("  the stack pointer is %p: the stack is exhausted (runaway recursion "
                             "or a huge local array)", (void *)sp);
-        report_fill_patterns(uc);
+        mb__garbage_explain(addr, 1, uc);
     }
     mb__report_end();
 }
@@ -162,6 +150,11 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
     }
     uintptr_t addr = (uintptr_t)si->si_addr;
     int is_write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+    /* First touch of a page kept inaccessible until written (unwritten_reads): resume. */
+    if (sig == SIGSEGV && mb__unwritten_fault(addr, is_write, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+                                              (uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
+                                              (uintptr_t)uc->uc_mcontext.gregs[REG_RSP]))
+        return;
     uintptr_t pcs[MB_STACK_MAX];
     unsigned n = mb__stack_walk((uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
                                 (uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
