@@ -225,6 +225,15 @@ def find_in_valgrind(logs, frame, name, kind):
     return hits
 
 
+def unnamed_top(rec):
+    """Whether the first frame past the allocator has neither a name nor a module."""
+    for _, n, _, loc in rec["frames"]:
+        if "vgpreload" in loc:
+            continue
+        return n is None and not loc
+    return False
+
+
 def describe(rec):
     """A Valgrind record and its first frame that is not an allocator."""
     where = "(no stack)"
@@ -259,6 +268,11 @@ def main():
     for r in mb:
         frame, name = site_of(r)
         hits = find_in_valgrind(logs, frame, name, "definitely")
+        if not hits and (frame is None or frame.module is None):
+            # code unloaded before exit (a dlclose'd plugin): neither tool can name it;
+            # a Valgrind record with an unnamed top frame and the same size stands for it
+            hits = [v for v in vg if id(v) not in matched and v["bytes"] == r["bytes"] and
+                    v["blocks"] == r["blocks"] and unnamed_top(v)][:1]
         for h in hits:
             matched.add(id(h))
         if hits:
