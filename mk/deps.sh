@@ -8,7 +8,7 @@
 # package:command (the command stands in for the package where dpkg does not know it).
 # `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run.
 NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev:"
-[ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3"
+[ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3 valgrind:valgrind"
 
 installed() { # package command
     if command -v dpkg-query >/dev/null 2>&1 &&

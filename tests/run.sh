@@ -9,7 +9,9 @@
 #    check mode. Each run is one test: it passes when it exits 0 and its last line
 #    `unit NAME N M` says M = 0.
 # 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
-# 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`.
+# 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
+#    bash tests/real/valgrind-leaks.sh BUILDDIR (memboss's definitely-lost leaks in five
+#    real programs, each confirmed by Valgrind on the same workload), also `real N M`.
 # A part that fails without a summary line counts as one failed test. The last line is
 # `N passed, N failed`; the exit status is 0 when nothing failed.
 set -u
@@ -134,6 +136,7 @@ fi
 # ---- 2. behaviour, 3. real programs ----------------------------------------------------
 part behaviour bash tests/behaviour/run.sh "$BUILD"
 part real bash tests/real/run.sh "$BUILD"
+part real bash tests/real/valgrind-leaks.sh "$BUILD"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
