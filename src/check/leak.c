@@ -286,7 +286,7 @@ static size_t run(const struct mb_leak_request *rq)
         mb__report_note("leak check skipped: the allocator was busy when the signal came");
         return 0;
     }
-    if (rq->at_exit) { /* needs where.c, which the report lock (taken above) keeps ours */
+    if (rq->at_exit && mb__opt.leak_exit_rule) { /* needs where.c, which the report lock (taken above) keeps ours */
         uintptr_t top = mb__leak_exit_dead_top(ctx->self_sp);
         if (top) ctx->self_sp = top;
     }

@@ -35,7 +35,7 @@ ALLOCATOR = re.compile(
     r"g_\w*alloc\w*)$")
 WINDOW = 16
 
-MB_RECORD = re.compile(r"^==(\d+)==   (\d+) bytes in (\d+) blocks? are (definitely|indirectly) "
+MB_RECORD = re.compile(r"^==(\d+)==   (\d+) bytes in (\d+) blocks? (?:are|is) (definitely|indirectly|possibly) "
                        r"lost in loss record (\d+) of (\d+)")
 MB_FRAME = re.compile(r"^==\d+==     #(\d+) 0x([0-9a-fA-F]+) in (.*)$")
 VG_RECORD = re.compile(r"^==(\d+)== ([\d,]+)(?: \(([\d,]+) direct, ([\d,]+) indirect\))? bytes "
@@ -246,11 +246,27 @@ def describe(rec):
                                             "" if rec["blocks"] == 1 else "s", where)
 
 
+def exit_rule_sites(mbdir):
+    """Sites of the definitely-lost records of a run made with leak_exit_rule=0."""
+    recs = [r for r in memboss_records(mbdir) if r["kind"] == "definitely"]
+    symbolize([fr for r in recs for fr in r["frames"]])
+    sites = set()
+    for r in recs:
+        frame, _ = site_of(r)
+        sites.add(frame.site() if frame else "(no stack)")
+    return sites
+
+
 def main():
-    if len(sys.argv) != 4:
-        print("usage: valgrind-leaks.py NAME MEMBOSS-LOG-DIR VALGRIND-LOG-DIR", file=sys.stderr)
+    if len(sys.argv) not in (4, 5):
+        print("usage: valgrind-leaks.py NAME MEMBOSS-LOG-DIR VALGRIND-LOG-DIR [NO-EXIT-RULE-LOG-DIR]",
+              file=sys.stderr)
         return 2
-    wname, mbdir, vgdir = sys.argv[1:]
+    wname, mbdir, vgdir = sys.argv[1:4]
+    # memboss's exit rule makes the frame that called exit() dead, where Valgrind scans it:
+    # a block whose only pointer is there is definitely lost in memboss and reachable or
+    # possibly lost in Valgrind. A run without the rule tells such records apart.
+    no_rule = exit_rule_sites(sys.argv[4]) if len(sys.argv) == 5 else None
     mb = [r for r in memboss_records(mbdir) if r["kind"] == "definitely"]
     symbolize([fr for r in mb for fr in r["frames"]])
     logs = valgrind_logs(vgdir)
@@ -261,8 +277,10 @@ def main():
                                     sum(r["blocks"] for r in mb), len(mb)))
     print("  %-10s %12d %8d %8d" % ("valgrind", sum(r["bytes"] for r in vg),
                                     sum(r["blocks"] for r in vg), len(vg)))
-    print("  (valgrind possibly lost: %d bytes in %d blocks)" %
-          (sum(r["bytes"] for r in vposs), sum(r["blocks"] for r in vposs)))
+    mposs = [r for r in memboss_records(mbdir) if r["kind"] == "possibly"]
+    print("  (possibly lost: memboss %d bytes in %d blocks, valgrind %d bytes in %d blocks)" %
+          (sum(r["bytes"] for r in mposs), sum(r["blocks"] for r in mposs),
+           sum(r["bytes"] for r in vposs), sum(r["blocks"] for r in vposs)))
     unconfirmed = []
     matched = set()
     for r in mb:
@@ -280,6 +298,13 @@ def main():
                   (r["pid"], r["bytes"], r["blocks"], "" if r["blocks"] == 1 else "s",
                    frame.site() if frame else "(no stack)", describe(hits[0]),
                    " and %d more" % (len(hits) - 1) if len(hits) > 1 else ""))
+        elif no_rule is not None and (frame.site() if frame else "(no stack)") not in no_rule:
+            print("  exit rule: pid %d: %d bytes in %d block%s at %s: its only pointers are in the "
+                  "frame that called exit() (not lost with leak_exit_rule=0; valgrind: %s)" %
+                  (r["pid"], r["bytes"], r["blocks"], "" if r["blocks"] == 1 else "s",
+                   frame.site() if frame else "(no stack)",
+                   "possibly lost" if find_in_valgrind(logs, frame, name, "possibly") else
+                   "still reachable"))
         else:
             site = (name + " " if name and frame and name not in frame.names[:1] else "") + \
                 (frame.site() if frame else "(no stack)")
