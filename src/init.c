@@ -78,6 +78,7 @@ static void thread_register_stack(void)
     }
     tl_stack_lo = lo;
     tl_stack_hi = hi;
+    mb__dead_stack_forget(lo, hi); /* a stack glibc kept from an ended thread, alive again */
     for (int i = 0; i < MB_MAX_THREADS; i++) {
         int expect = 0;
         if (atomic_load_explicit(&thread_slots[i].tid, memory_order_relaxed) == 0 &&
@@ -123,6 +124,7 @@ static void thread_exit(void *arg)
     if (tl_slot >= 0) {
         atomic_store(&thread_slots[tl_slot].tid, 0);
         tl_slot = -1;
+        if (mb__check_mode && mb__os_tid() != getpid()) mb__dead_stack_add(tl_stack_lo);
     }
     mb__fault_thread_exit();
     mb__heap_thread_exit(h);

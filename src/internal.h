@@ -316,6 +316,10 @@ struct mb_leak_request {
 size_t mb__leak_check(const struct mb_leak_request *rq);
 /* Exit rule: the top of the exiting thread's dead stack, from sp inside the exit path. */
 uintptr_t mb__leak_exit_dead_top(uintptr_t sp);
+/* Stacks of ended threads that glibc keeps for reuse (check/dead_stacks.c): not roots. */
+void mb__dead_stack_add(uintptr_t lo);               /* the ending thread's stack mapping */
+void mb__dead_stack_forget(uintptr_t lo, uintptr_t hi); /* a new thread took [lo, hi)   */
+unsigned mb__dead_stacks(uintptr_t *lo, uintptr_t *hi, unsigned max);
 /* The program's own mmaps, recorded when leak_scan_mmap=0 (check/mmap_roots.c). */
 unsigned mb__mmap_roots_skipped(uintptr_t *lo, uintptr_t *hi, unsigned max);
 void mb__leak_signal_init(void);                      /* leak_check_signal, _on_signal   */

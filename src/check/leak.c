@@ -278,6 +278,23 @@ static void scan_mapping(uintptr_t lo, uintptr_t hi, const char *perms, const ch
 /* Register values: their copies in the stop record or the request are read like memory. */
 static void scan_words(const uintptr_t *w, unsigned n) { scan_root((uintptr_t)w, (uintptr_t)(w + n)); }
 
+/* Stacks of ended threads are not roots (check/dead_stacks.c), unless a running thread
+ * already uses the stack again. */
+static void skip_dead_stacks(void)
+{
+    unsigned first = ctx->nown;
+    unsigned n = mb__dead_stacks(ctx->own_lo + first, ctx->own_hi + first, 2048);
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t lo = ctx->own_lo[first + i], hi = ctx->own_hi[first + i];
+        int used = ctx->self_sp >= lo && ctx->self_sp < hi;
+        for (unsigned k = 0; ctx->stop && k < ctx->stop->n && !used; k++) {
+            const struct mb_stopped_thread *t = &ctx->stop->threads[k];
+            used = atomic_load(&t->state) == MB_STOP_STOPPED && t->sp >= lo && t->sp < hi;
+        }
+        if (!used) ctx->own_lo[ctx->nown] = lo, ctx->own_hi[ctx->nown++] = hi;
+    }
+}
+
 /* ---- the check ------------------------------------------------------------------------ */
 
 static size_t run(const struct mb_leak_request *rq)
@@ -297,7 +314,8 @@ static size_t run(const struct mb_leak_request *rq)
     mb__leak_sort(ctx->blocks, ctx->n, sizeof *ctx->blocks, by_address);
     ctx->nown = mb__os_own_mappings(ctx->own_lo, ctx->own_hi, 4096);
     if (!mb__opt.leak_scan_mmap)
-        ctx->nown += mb__mmap_roots_skipped(ctx->own_lo + ctx->nown, ctx->own_hi + ctx->nown, 4096);
+        ctx->nown += mb__mmap_roots_skipped(ctx->own_lo + ctx->nown, ctx->own_hi + ctx->nown, 2048);
+    skip_dead_stacks();
 
     mb__where_foreach_mapping(scan_mapping, NULL);
     for (unsigned i = 0; ctx->stop && i < ctx->stop->n; i++)
