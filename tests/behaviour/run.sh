@@ -18,6 +18,7 @@
 #   RUN-ARGS: options    memboss options placed before the program
 #   LINK: static         link BUILDDIR/libmemboss.a into the program and run it directly
 #                        with MEMBOSS_OPTIONS=mode=check:leak_check=2 (no memboss run)
+#   LINK: ld             (NASM) link with ld alone, no C library: what memboss run refuses
 # A program with no EXPECT/EXPECT-ANY and no EXPECT-STATUS must print no line containing
 # `memboss:` and exit 0.
 #
@@ -104,6 +105,11 @@ build_one() {
     rm -f "$bin"
     case $src in
     *.asm)
+        if [ "$4" = ld ]; then
+            "$NASM" -felf64 -g -F dwarf -o "$bin.o" "$src" >"$log" 2>&1 &&
+                ld -o "$bin" "$bin.o" >>"$log" 2>&1
+            return
+        fi
         "$NASM" -felf64 -g -F dwarf -o "$bin.o" "$src" >"$log" 2>&1 &&
             "$CC" -no-pie -z noexecstack -g -o "$bin" "$bin.o" "${libs[@]}" >>"$log" 2>&1
         ;;
