@@ -152,7 +152,8 @@ static void fork_phase(int phase)
 {
     void (*const steps[])(int) = {mb__quarantine_fork,   mb__guard_fork, mb__heap_fork,
                                   mb__segment_lock_fork, mb__huge_fork,  mb__stack_fork,
-                                  mb__rmap_fork,         mb__meta_lock_fork};
+                                  mb__rmap_fork,         mb__meta_lock_fork,
+                                  mb__code_fork};
     const int n = (int)(sizeof steps / sizeof steps[0]);
     if (phase == 0) {
         for (int i = 0; i < n; i++) steps[i](0);

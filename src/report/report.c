@@ -199,9 +199,10 @@ void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, in
     for (unsigned i = 0; i < n; i++) {
         struct mb_buf b;
         mb__buf_init(&b, line_buf, sizeof line_buf);
-        mb__buf_printf(&b, "==%d==     #%u %p in ", (int)getpid(), i, (void *)pcs[i]);
-        /* A return address points after the call: name the call instruction's function. */
-        mb__where_symbolize(&b, i == 0 ? pcs[i] : pcs[i] - 1);
+        mb__buf_printf(&b, "==%d==     #%u %p ", (int)getpid(), i, (void *)pcs[i]);
+        /* Frame 0 is an instruction (the faulting one, or the call to malloc/free); the
+         * others are return addresses, printed as such, named by the call before them. */
+        mb__where_symbolize(&b, pcs[i], i != 0);
         emit(&b);
     }
     if (n == 0) mb__report_line("    (no stack recorded)");
