@@ -251,7 +251,7 @@ void mb__where_foreach_mapping(mb_mapping_fn *fn, void *arg);
 void mb__where_foreach_code(mb_mapping_fn *fn, void *arg);
 
 /* ---- check/code.c: the executable ranges, cached --------------------------------------- */
-/* 1 when pc lies in an executable mapping. Lock-free; the table is re-read from
+/* 1 when pc lies in a readable executable mapping. Lock-free; the table is re-read from
  * /proc/self/maps when pc is in none (at most every few milliseconds). Async-signal-safe. */
 int mb__code_contains(uintptr_t pc);
 void mb__code_fork(int phase);

@@ -31,7 +31,9 @@ static void add_range(uintptr_t lo, uintptr_t hi, const char *perms, const char 
 {
     (void)path, (void)pathlen;
     unsigned *n = arg;
-    if (perms[2] != 'x' || *n >= CODE_MAX) return;
+    /* Readable too: the walker reads the bytes before a return address ([vsyscall] is
+     * execute-only). */
+    if (perms[0] != 'r' || perms[2] != 'x' || *n >= CODE_MAX) return;
     atomic_store_explicit(&code_lo[*n], lo, memory_order_relaxed);
     atomic_store_explicit(&code_hi[*n], hi, memory_order_relaxed);
     (*n)++;
