@@ -66,6 +66,8 @@ struct cli_elf_info {
     int is_program; /* ET_EXEC or ET_DYN */
     int has_interp; /* has PT_INTERP: the dynamic loader runs it, so LD_PRELOAD works */
     int needs_libc; /* DT_NEEDED names libc.so.6 */
+    int has_tls;    /* has PT_TLS: a static C library always brings one (errno) */
+    int has_dynamic; /* has PT_DYNAMIC (a static-pie program has one) */
 };
 /* Reads the ELF header, program headers and dynamic section of the file open as fd.
  * Returns 0, or -1 when the file is ELF but truncated or inconsistent. */

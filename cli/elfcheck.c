@@ -126,7 +126,7 @@ static int cli_needs_libc(int fd, int is_64bit, const struct cli_elf_phdr *ph, s
     return 0;
 }
 
-/* Reads the program headers and fills has_interp and needs_libc. */
+/* Reads the program headers and fills has_interp, has_tls, has_dynamic and needs_libc. */
 static int cli_read_segments(int fd, int is_64bit, const struct cli_elf_hdr *h,
                              struct cli_elf_info *info)
 {
@@ -139,7 +139,8 @@ static int cli_read_segments(int fd, int is_64bit, const struct cli_elf_hdr *h,
         rc = cli_read_phdr(fd, is_64bit, h->phoff + i * entsize, &ph[i]);
         if (rc) break;
         if (ph[i].type == PT_INTERP) info->has_interp = 1;
-        if (ph[i].type == PT_DYNAMIC) dyn = &ph[i];
+        if (ph[i].type == PT_DYNAMIC) dyn = &ph[i], info->has_dynamic = 1;
+        if (ph[i].type == PT_TLS) info->has_tls = 1;
     }
     if (!rc && dyn) rc = cli_needs_libc(fd, is_64bit, ph, h->phnum, dyn, &info->needs_libc);
     free(ph);

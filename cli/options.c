@@ -41,7 +41,7 @@ static const struct cli_opt cli_opts[] = {
     {"--trace-children", 0, "yes|no", NULL, 0, 0, cli_opt_trace,
      "also check processes the program starts (default yes)"},
     {"--leak-check", 0, "no|summary|full", "leak_check", 0, 0, cli_opt_leak,
-     "at exit, look for blocks nothing points to (default full)"},
+     "find blocks nothing points to, at exit (default full)"},
     {"--show-leak-kinds", 0, "KINDS", "show_leak_kinds", 0, 0, cli_opt_kinds,
      "loss records shown: definite,indirect,possible,reachable|all|none (default definite,indirect,possible)"},
     {"--errors-for-leak-kinds", 0, "KINDS", "errors_for_leak_kinds", 0, 0, cli_opt_kinds,
@@ -258,6 +258,39 @@ static void cli_opt_raw(struct cli_config *cfg, const struct cli_opt *o, const c
     if (*value) cli_strlist_add(&cfg->runtime_options, value);
 }
 
+#define CLI_HELP_WIDTH 80    /* columns of --help's output                          */
+#define CLI_HELP_FORM_MAX 24 /* a longer option form gets a line of its own            */
+
+/* An option's form as --help shows it: "-q, --quiet", "--log-file=FILE", "--version". */
+static char *cli_option_form(const struct cli_opt *o)
+{
+    return o->short_name ? cli_format("-%c, %s", o->short_name, o->name)
+           : o->arg      ? cli_format("%s=%s", o->name, o->arg)
+                         : cli_strdup(o->name);
+}
+
+/* text from column col (the cursor is there), its words wrapped at CLI_HELP_WIDTH with
+ * each further line indented to col. */
+static void cli_print_wrapped(const char *text, int col)
+{
+    int at = col;
+    while (*text) {
+        int len = (int)strcspn(text, " ");
+        if (at > col && at + 1 + len > CLI_HELP_WIDTH) {
+            printf("\n%*s", col, "");
+            at = col;
+        } else if (at > col) {
+            putchar(' ');
+            at++;
+        }
+        printf("%.*s", len, text);
+        at += len;
+        text += len;
+        text += strspn(text, " ");
+    }
+    putchar('\n');
+}
+
 static void cli_print_help(void)
 {
     printf("usage: memboss [run] [options] [--] program [args...]\n"
@@ -266,12 +299,20 @@ static void cli_print_help(void)
            "errors (use after free, overflows, double and invalid frees) as they happen.\n"
            "\n"
            "options:\n");
+    /* One help column for every option: after the widest form that fits the limit. */
+    int width = 0;
     for (size_t i = 0; i < CLI_NOPTS; i++) {
-        const struct cli_opt *o = &cli_opts[i];
-        char *form = o->short_name ? cli_format("-%c, %s", o->short_name, o->name)
-                     : o->arg      ? cli_format("%s=%s", o->name, o->arg)
-                                   : cli_strdup(o->name);
-        printf("  %-24s %s\n", form, o->help); /* 80 columns */
+        char *form = cli_option_form(&cli_opts[i]);
+        int len = (int)strlen(form);
+        if (len <= CLI_HELP_FORM_MAX && len > width) width = len;
+        free(form);
+    }
+    const int col = 2 + width + 2;
+    for (size_t i = 0; i < CLI_NOPTS; i++) {
+        char *form = cli_option_form(&cli_opts[i]);
+        if ((int)strlen(form) > width) printf("  %s\n%*s", form, col, "");
+        else printf("  %-*s  ", width, form);
+        cli_print_wrapped(cli_opts[i].help, col);
         free(form);
     }
     printf("\n"

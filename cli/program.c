@@ -118,6 +118,14 @@ static void cli_check_elf(int fd, const char *what, const struct cli_elf_info *i
                    unchecked);
     if (!info->is_program)
         CLI_REFUSE("%s is an ELF file but not a program (an object file or a core dump?).", what);
+    /* Neither loader nor TLS: nothing of a C library (linked with ld alone, or -nostdlib). */
+    if (!info->has_interp && !info->has_dynamic && !info->has_tls)
+        CLI_REFUSE("%s does not use the C library (no program interpreter, no thread-local "
+                   "storage: linked with ld alone?). memboss checks the heap of programs that "
+                   "allocate with the C library's malloc, which it replaces: link the program "
+                   "with gcc (e.g. gcc -no-pie prog.o -o prog) and allocate with `call malloc` "
+                   "and `call free`. A program that never calls malloc has no heap to check.",
+                   what);
     if (!info->has_interp)
         CLI_REFUSE("%s is statically linked (no program interpreter): the runtime cannot be "
                    "preloaded into it, %s. Link it dynamically (e.g. gcc prog.o -o prog, "

@@ -295,12 +295,24 @@ void mb__report_exit_status(void);                   /* atexit: status file, exi
  *   "in the .bss of /home/u/prog (prog+0x4010)" or "on the stack of thread 1234" or
  *   "in the NULL page" or "in no mapping". Async-signal-safe, allocates nothing. */
 void mb__where_describe(struct mb_buf *out, uintptr_t addr);
-/* Appends "func+0x1f (/path/mod+0x113f)", or "(/path/mod+0x113f)" with no symbol,
- * or "(unknown module)". Async-signal-safe, allocates nothing. */
-void mb__where_symbolize(struct mb_buf *out, uintptr_t pc);
-void mb__where_foreach_mapping(void (*fn)(uintptr_t lo, uintptr_t hi, const char *perms,
-                                          const char *path, size_t pathlen, void *arg),
-                               void *arg);
+/* Appends "in func+0x1f (/path/mod+0x113f)", or "(/path/mod+0x113f)" with no symbol,
+ * or "(unknown module)". The offsets are pc's; for a return address (is_return) the
+ * function is the one holding pc - 1, the call. Async-signal-safe, allocates nothing. */
+void mb__where_symbolize(struct mb_buf *out, uintptr_t pc, int is_return);
+/* Every mapping of /proc/self/maps, in address order, to fn (which must not allocate).
+ * foreach_mapping uses the reports' reader: hold the report lock. foreach_code has a
+ * reader of its own, for check/code.c alone (under its lock). */
+typedef void mb_mapping_fn(uintptr_t lo, uintptr_t hi, const char *perms, const char *path,
+                           size_t pathlen, void *arg);
+void mb__where_foreach_mapping(mb_mapping_fn *fn, void *arg);
+void mb__where_foreach_code(mb_mapping_fn *fn, void *arg);
+
+/* ---- check/code.c: the executable ranges, cached --------------------------------------- */
+/* 1 when pc lies in a readable executable mapping. Lock-free; the table is re-read from
+ * /proc/self/maps when pc is in none (at most every few milliseconds). Async-signal-safe. */
+int mb__code_contains(uintptr_t pc);
+int mb__code_fork(int phase);
+int mb__code_is_runtime(uintptr_t pc);                /* in the preloaded runtime's code */
 
 /* ---- check/leak*.c: blocks nothing points to ---------------------------------------- */
 /* Who asks for a leak check, and what of the asking thread is a root. */

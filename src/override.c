@@ -137,15 +137,6 @@ MB_API int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-MB_API void *aligned_alloc(size_t align, size_t n)
-{
-    if (!pow2(align)) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return aligned_at(align, n, CALLER);
-}
-
 /* glibc's memalign rounds an alignment that is not a power of two up to one. */
 static void *memalign_at(size_t align, size_t n, void *caller)
 {
@@ -162,6 +153,10 @@ static void *memalign_at(size_t align, size_t n, void *caller)
 }
 
 MB_API void *memalign(size_t align, size_t n) { return memalign_at(align, n, CALLER); }
+
+/* In glibc 2.36 aligned_alloc is memalign: any alignment, rounded up to a power of two
+ * (aligned_alloc(3, 12) returns a 16-aligned block). glibc 2.38 rejects such alignments. */
+MB_API void *aligned_alloc(size_t align, size_t n) { return memalign_at(align, n, CALLER); }
 
 MB_API void *valloc(size_t n) { return memalign_at(MB_PAGE_SIZE, n, CALLER); }
 

@@ -217,8 +217,9 @@ enum mb_finding_kind {
 
 /* A spinlock: fork-safe by reinitialising it in the child (mb__lock_fork). Locks nest
  * only in this order, outer first: quarantine > guard > report > heaps > segment > huge >
- * depot > rmap > meta. init.c's fork_phase takes them in that order (the report lock is
- * reset in the child instead: a report cut by fork is lost, not deadlocked). */
+ * depot > rmap > meta > code. init.c's fork_phase takes them in that order (the report lock
+ * is reset in the child instead: a report cut by fork is lost, not deadlocked; the code
+ * table's lock is only try-locked, and also reset in the child). */
 typedef struct {
     _Atomic int held;
 } mb_lock;

@@ -8,6 +8,7 @@
 #    the C library alone and run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in
 #    check mode. Each run is one test: it passes when it exits 0 and its last line
 #    `unit NAME N M` says M = 0.
+# 1b. cli: `memboss --help` fits 80 columns.
 # 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
 #    bash tests/real/valgrind-leaks.sh BUILDDIR (memboss's definitely-lost leaks in five
@@ -130,6 +131,17 @@ if ${CC:-cc} -O1 -pthread tests/unit/test_threads.c -o "$BUILD/tests-glibc/test_
     fi
 else
     echo "FAIL unit test_threads [LD_PRELOAD]: it does not build"
+    FAILED=$((FAILED + 1))
+fi
+
+# The command's help: every line within 80 columns (an option form too long for the help
+# column gets a line of its own).
+echo "== cli --help"
+if "$BUILD/memboss" --help >"$TMP/help.out" && ! awk 'length > 80 { bad = 1 } END { exit !bad }' "$TMP/help.out"; then
+    echo "PASS cli --help"
+    PASSED=$((PASSED + 1))
+else
+    echo "FAIL cli --help: a line is longer than 80 columns, or the command failed"
     FAILED=$((FAILED + 1))
 fi
 

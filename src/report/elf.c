@@ -280,13 +280,38 @@ static int alias_better(const struct mb_elf *e, const struct mb_elf_symtab *t,
     return bind_rank(c->bind) > bind_rank(best->bind);
 }
 
-/* One pass over one symbol table. Returns 1 with *best set when a symbol matched. */
+/* A symbol up to this size is a label: it reaches up to the next symbol. Code labels have
+ * size 0. Data symbols all count as labels: NASM gives its data labels size 0 or 1, or
+ * with debug information the size of their first item only (8 for a dq list). */
+static uint64_t label_max_size(enum mb_elf_symkind kind)
+{
+    return kind == MB_ELF_SYM_DATA ? UINT64_MAX : 0;
+}
+
+/* Whether symbol s (of type type) may name vaddr at all: the right kind, in the right
+ * section. Labels and data count only within the section holding vaddr. */
+static int sym_kind_ok(const Elf64_Sym *s, uint8_t type, enum mb_elf_symkind kind,
+                       const struct mb_elf_sect *sect)
+{
+    int same_sect = sect && s->st_shndx == sect->index;
+    if (kind == MB_ELF_SYM_DATA)
+        return (type == STT_OBJECT || type == STT_NOTYPE) && same_sect && !sect->exec;
+    if (type == STT_FUNC || type == STT_GNU_IFUNC) return !sect || same_sect;
+    return type == STT_NOTYPE && same_sect && sect->exec; /* an assembler label in code */
+}
+
+/* One pass over one symbol table. Returns 1 with *best set when a symbol matched: one
+ * that holds vaddr by its size, else the nearest label before it, unless a sized symbol
+ * ends between that label and vaddr (vaddr is then past the end of a known function or
+ * object, in code or data no symbol names). */
 static int search_table(const struct mb_elf *e, const struct mb_elf_symtab *t, uint64_t vaddr,
                         enum mb_elf_symkind kind, const struct mb_elf_sect *sect,
                         struct cand *best, int *best_loaded)
 {
     const size_t per = SCRATCH / sizeof(Elf64_Sym);
     const uint64_t count = t->size / sizeof(Elf64_Sym);
+    const uint64_t label_max = label_max_size(kind);
+    uint64_t sized_end = 0; /* end of the last sized symbol that ends at or before vaddr */
     int found = 0;
     *best_loaded = 0;
     for (uint64_t i = 0; i < count;) {
@@ -301,14 +326,11 @@ static int search_table(const struct mb_elf *e, const struct mb_elf_symtab *t, u
                 s->st_value > vaddr)
                 continue;
             uint8_t type = ELF64_ST_TYPE(s->st_info);
-            int contains = s->st_size != 0 && vaddr - s->st_value < s->st_size;
-            if (kind == MB_ELF_SYM_DATA) {
-                if (type != STT_OBJECT || !contains) continue;
-            } else if (type == STT_FUNC || type == STT_GNU_IFUNC) {
-                if (sect && s->st_shndx != sect->index) continue;
-            } else if (type == STT_NOTYPE) { /* a label: only among code of its own section */
-                if (!sect || !sect->exec || s->st_shndx != sect->index) continue;
-            } else {
+            if (!sym_kind_ok(s, type, kind, sect)) continue;
+            int label = s->st_size <= label_max;
+            int contains = !label && vaddr - s->st_value < s->st_size;
+            if (!label && !contains) { /* sized, ended before vaddr: bounds the labels */
+                if (s->st_value + s->st_size > sized_end) sized_end = s->st_value + s->st_size;
                 continue;
             }
             struct cand c = {s->st_value, s->st_size, s->st_name, type,
@@ -330,7 +352,7 @@ static int search_table(const struct mb_elf *e, const struct mb_elf_symtab *t, u
             found = 1;
         }
     }
-    return found;
+    return found && (best->contains || best->value >= sized_end);
 }
 
 int mb__elf_symbol(const struct mb_elf *e, uint64_t vaddr, enum mb_elf_symkind kind,

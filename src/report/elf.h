@@ -73,10 +73,14 @@ int mb__elf_section(const struct mb_elf *e, uint64_t vaddr, struct mb_elf_sect *
 void mb__elf_section_name(const struct mb_elf *e, const struct mb_elf_sect *s, char *buf,
                           size_t cap);
 
+/* Code: a sized function holding vaddr wins; else the nearest label (size 0: assembler
+ * labels) before vaddr in sect names it, with an offset, but never past the end of a sized
+ * function: a pc beyond a function's size and inside no other is named by its module and
+ * offset only. Data: the nearest data symbol before vaddr in sect, whatever its size
+ * (NASM's data labels have size 0, 1, or that of their first item). */
 enum mb_elf_symkind {
-    MB_ELF_SYM_CODE, /* STT_FUNC (or, in an executable section, STT_NOTYPE: assembler labels):
-                      * a sized symbol holding vaddr, else the nearest one before it in sect */
-    MB_ELF_SYM_DATA, /* STT_OBJECT with st_value <= vaddr < st_value + st_size             */
+    MB_ELF_SYM_CODE, /* STT_FUNC, or in an executable section STT_NOTYPE (assembler labels) */
+    MB_ELF_SYM_DATA, /* STT_OBJECT or STT_NOTYPE in sect, a section that is not executable  */
 };
 
 /* The symbol at vaddr from .symtab, else .dynsym. sect is the section holding vaddr (NULL

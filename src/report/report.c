@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 _Atomic unsigned long mb__findings;
@@ -17,18 +19,66 @@ static const char *const finding_names[] = {
 #undef MB_X
 };
 
+/* Where reports go: a private duplicate of stderr (or of the log file) placed high in the
+ * descriptor table, so that a program that closes or redirects fd 2 before exiting (GNU
+ * sort and tr close it at exit) does not lose the reports made at exit. Close-on-exec: a
+ * program this one executes starts from its own fd 2. A fork keeps it, as it keeps fd 2.
+ * Invariant: out_dev/out_ino name the file out_fd was opened on; when out_fd no longer
+ * refers to it (the program closed or reused the number), reports fall back to fd 2. */
 static int out_fd = 2;
+static dev_t out_dev;
+static ino_t out_ino;
 static mb_lock report_lock;
 static _Atomic int report_owner; /* tid holding the lock: a fault inside a report is ours */
 static char line_buf[2048];      /* guarded by report_lock                                */
 
 const char *mb__finding_name(enum mb_finding_kind kind) { return finding_names[kind]; }
 
+/* Lowest descriptor number for out_fd: high, where programs rarely dup2 (shells use
+ * 10..255), but below 1024 and the soft limit (a descriptor table as large as a high limit
+ * would cost memory in every process). */
+#define OUT_FD_SPARE 32
+static int high_fd_floor(void)
+{
+    struct rlimit rl;
+    rlim_t lim = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < lim) lim = rl.rlim_cur;
+    return lim > OUT_FD_SPARE + 3 ? (int)(lim - OUT_FD_SPARE) : 3;
+}
+
+/* Makes fd (ours, or 2) the report descriptor, moved high when possible. */
+static void set_out_fd(int fd)
+{
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd_floor());
+    if (high >= 0) {
+        if (fd != 2) close(fd);
+        fd = high;
+    }
+    struct stat st;
+    if (fd != 2 && fstat(fd, &st) == 0) {
+        out_fd = fd;
+        out_dev = st.st_dev;
+        out_ino = st.st_ino;
+    }
+}
+
+/* out_fd, or fd 2 when the program closed out_fd or put another file in its place. */
+static int current_out_fd(void)
+{
+    struct stat st;
+    if (out_fd != 2 && (fstat(out_fd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino))
+        out_fd = 2;
+    return out_fd;
+}
+
 /* log_file: "%p" becomes the pid, as in Valgrind's --log-file. */
 static void open_log(void)
 {
     const char *f = mb__opt.log_file;
-    if (!f[0]) return;
+    if (!f[0]) {
+        set_out_fd(2);
+        return;
+    }
     char path[512];
     struct mb_buf b;
     mb__buf_init(&b, path, sizeof path);
@@ -41,7 +91,7 @@ static void open_log(void)
         }
     }
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) out_fd = fd;
+    set_out_fd(fd >= 0 ? fd : 2);
 }
 
 void mb__report_init(void) { open_log(); }
@@ -49,7 +99,7 @@ void mb__report_init(void) { open_log(); }
 static void emit(struct mb_buf *b)
 {
     mb__buf_putc(b, '\n');
-    mb__os_write_all(out_fd, b->p, b->len);
+    mb__os_write_all(current_out_fd(), b->p, b->len);
 }
 
 static void vline(const char *fmt, va_list ap)
@@ -171,9 +221,10 @@ void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, in
     for (unsigned i = 0; i < n; i++) {
         struct mb_buf b;
         mb__buf_init(&b, line_buf, sizeof line_buf);
-        mb__buf_printf(&b, "==%d==     #%u %p in ", (int)getpid(), i, (void *)pcs[i]);
-        /* A return address points after the call: name the call instruction's function. */
-        mb__where_symbolize(&b, i == 0 ? pcs[i] : pcs[i] - 1);
+        mb__buf_printf(&b, "==%d==     #%u %p ", (int)getpid(), i, (void *)pcs[i]);
+        /* Frame 0 is an instruction (the faulting one, or the call to malloc/free); the
+         * others are return addresses, printed as such, named by the call before them. */
+        mb__where_symbolize(&b, pcs[i], i != 0);
         emit(&b);
     }
     if (n == 0) mb__report_line("    (no stack recorded)");

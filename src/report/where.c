@@ -28,37 +28,41 @@ struct mline {
     size_t pathlen;
 };
 
-static struct {
+struct mreader {
     int fd, eof, skipping;     /* skipping: dropping the rest of an overlong line       */
     size_t start, end;         /* unread bytes are buf[start, end)                       */
     char buf[MAPS_BUF];
-} mr;
+};
 
-static int maps_open(void)
+/* The reader of reports (callers hold the report lock), and the one of the executable
+ * ranges cache (its callers hold that cache's lock instead: mb__where_foreach_code). */
+static struct mreader report_mr, code_mr;
+
+static int maps_open(struct mreader *r)
 {
-    mr.fd = mb__os_open_read("/proc/self/maps");
-    mr.eof = mr.skipping = 0;
-    mr.start = mr.end = 0;
-    return mr.fd < 0 ? -1 : 0;
+    r->fd = mb__os_open_read("/proc/self/maps");
+    r->eof = r->skipping = 0;
+    r->start = r->end = 0;
+    return r->fd < 0 ? -1 : 0;
 }
 
-static void maps_close(void)
+static void maps_close(struct mreader *r)
 {
-    if (mr.fd >= 0) mb__os_close(mr.fd);
-    mr.fd = -1;
+    if (r->fd >= 0) mb__os_close(r->fd);
+    r->fd = -1;
 }
 
-static void maps_fill(void)
+static void maps_fill(struct mreader *r)
 {
-    if (mr.start > 0) { /* keep the partial line, at the front */
-        size_t n = mr.end - mr.start;
-        for (size_t i = 0; i < n; i++) mr.buf[i] = mr.buf[mr.start + i];
-        mr.start = 0;
-        mr.end = n;
+    if (r->start > 0) { /* keep the partial line, at the front */
+        size_t n = r->end - r->start;
+        for (size_t i = 0; i < n; i++) r->buf[i] = r->buf[r->start + i];
+        r->start = 0;
+        r->end = n;
     }
-    ssize_t r = mb__os_read(mr.fd, mr.buf + mr.end, MAPS_BUF - mr.end);
-    if (r <= 0) mr.eof = 1;
-    else mr.end += (size_t)r;
+    ssize_t got = mb__os_read(r->fd, r->buf + r->end, MAPS_BUF - r->end);
+    if (got <= 0) r->eof = 1;
+    else r->end += (size_t)got;
 }
 
 static const char *hex(const char *p, const char *e, uint64_t *v)
@@ -102,33 +106,33 @@ static int parse_line(const char *p, const char *e, struct mline *l)
 }
 
 /* Next line into *l; 0 at the end. Lines that do not parse are skipped. */
-static int maps_next(struct mline *l)
+static int maps_next(struct mreader *r, struct mline *l)
 {
     for (;;) {
-        size_t i = mr.start;
-        while (i < mr.end && mr.buf[i] != '\n') i++;
-        if (mr.skipping) {
-            if (i < mr.end) {
-                mr.skipping = 0;
-                mr.start = i + 1;
+        size_t i = r->start;
+        while (i < r->end && r->buf[i] != '\n') i++;
+        if (r->skipping) {
+            if (i < r->end) {
+                r->skipping = 0;
+                r->start = i + 1;
             } else {
-                mr.start = mr.end = 0;
-                if (mr.eof) return 0;
-                maps_fill();
+                r->start = r->end = 0;
+                if (r->eof) return 0;
+                maps_fill(r);
             }
             continue;
         }
-        if (i < mr.end || (mr.eof && mr.start < mr.end) || (mr.start == 0 && mr.end == MAPS_BUF)) {
+        if (i < r->end || (r->eof && r->start < r->end) || (r->start == 0 && r->end == MAPS_BUF)) {
             /* a whole line, the unterminated last one, or one longer than the buffer (cut) */
-            const char *s = mr.buf + mr.start, *e = mr.buf + i;
-            if (i < mr.end) mr.start = i + 1;
-            else if (mr.eof) mr.start = mr.end;
-            else mr.skipping = 1, mr.start = mr.end;
+            const char *s = r->buf + r->start, *e = r->buf + i;
+            if (i < r->end) r->start = i + 1;
+            else if (r->eof) r->start = r->end;
+            else r->skipping = 1, r->start = r->end;
             if (parse_line(s, e, l)) return 1;
             continue;
         }
-        if (mr.eof) return 0;
-        maps_fill();
+        if (r->eof) return 0;
+        maps_fill(r);
     }
 }
 
@@ -221,8 +225,8 @@ static int find(uintptr_t addr)
     rg.name[0] = 0;
     grp.open = 0;
     grp.len = 0;
-    if (maps_open() < 0) return -1;
-    while (maps_next(&l)) {
+    if (maps_open(&report_mr) < 0) return -1;
+    while (maps_next(&report_mr, &l)) {
         if (rg.found || l.lo > addr) { /* the mapping above: only its kind matters */
             rg.have_next = 1;
             save(&rg.next, &l);
@@ -247,7 +251,7 @@ static int find(uintptr_t addr)
         rg.in_module = kind == K_FILE || bss;
         rg.bss = bss;
     }
-    maps_close();
+    maps_close(&report_mr);
     return 0;
 }
 
@@ -472,10 +476,13 @@ void mb__where_describe(struct mb_buf *out, uintptr_t addr)
     }
 }
 
-void mb__where_symbolize(struct mb_buf *out, uintptr_t pc)
+void mb__where_symbolize(struct mb_buf *out, uintptr_t pc, int is_return)
 {
     struct mb_elf *e;
-    if (find(pc) < 0 || !rg.found || rg.bss || !(e = hit_module())) {
+    /* A return address may be the first byte after its function (a call to a function that
+     * does not return ends it): look up the call instruction, print pc's own offsets. */
+    const uintptr_t at = pc - (is_return ? 1 : 0);
+    if (find(at) < 0 || !rg.found || rg.bss || !(e = hit_module())) {
         if (rg.found && rg.hit.kind == K_FILE && !rg.bss) /* a file we cannot read as ELF */
             mb__buf_printf(out, "(%s+0x%lx)", grp.path,
                            (unsigned long)(rg.hit.off + (pc - rg.hit.lo)));
@@ -484,24 +491,33 @@ void mb__where_symbolize(struct mb_buf *out, uintptr_t pc)
         return;
     }
     const char *path = rg.in_module ? grp.path : rg.name;
-    uint64_t vaddr = pc - ck.bias, v;
+    uint64_t vaddr = at - ck.bias, v;
     struct mb_elf_sect s;
     int have_sect = mb__elf_section(e, vaddr, &s);
     if (mb__elf_symbol(e, vaddr, MB_ELF_SYM_CODE, have_sect ? &s : NULL, &v, sym_name,
                        sizeof sym_name))
-        mb__buf_printf(out, "%s+0x%lx ", sym_name, (unsigned long)(vaddr - v));
+        mb__buf_printf(out, "in %s+0x%lx ", sym_name, (unsigned long)(pc - ck.bias - v));
     module_close();
-    mb__buf_printf(out, "(%s+0x%lx)", path, (unsigned long)vaddr);
+    mb__buf_printf(out, "(%s+0x%lx)", path, (unsigned long)(pc - ck.bias));
+}
+
+static void mappings_to(struct mreader *r, mb_mapping_fn *fn, void *arg)
+{
+    struct mline l;
+    if (maps_open(r) < 0) return;
+    while (maps_next(r, &l)) fn(l.lo, l.hi, l.perms, l.path, l.pathlen, arg);
+    maps_close(r);
 }
 
 /* Every mapping, in address order, to fn. fn must not call back into this file (its
  * buffers are in use) and must not allocate. */
-void mb__where_foreach_mapping(void (*fn)(uintptr_t lo, uintptr_t hi, const char *perms,
-                                          const char *path, size_t pathlen, void *arg),
-                               void *arg)
+void mb__where_foreach_mapping(mb_mapping_fn *fn, void *arg)
 {
-    struct mline l;
-    if (maps_open() < 0) return;
-    while (maps_next(&l)) fn(l.lo, l.hi, l.perms, l.path, l.pathlen, arg);
-    maps_close();
+    mappings_to(&report_mr, fn, arg);
+}
+
+/* The same for the executable ranges cache (check/code.c), through a reader of its own. */
+void mb__where_foreach_code(mb_mapping_fn *fn, void *arg)
+{
+    mappings_to(&code_mr, fn, arg);
 }

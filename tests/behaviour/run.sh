@@ -19,6 +19,7 @@
 #   LINK: static         link BUILDDIR/libmemboss.a into the program and run it directly
 #                        with MEMBOSS_OPTIONS=mode=check:leak_check=2 (no memboss run)
 #   LINK: static-all     the same, with the C library linked in too (gcc -static)
+#   LINK: ld             (NASM) link with ld alone, no C library: what memboss run refuses
 # A program with no EXPECT/EXPECT-ANY and no EXPECT-STATUS must print no line containing
 # `memboss:` and exit 0.
 #
@@ -107,6 +108,11 @@ build_one() {
     rm -f "$bin"
     case $src in
     *.asm)
+        if [ "$4" = ld ]; then
+            "$NASM" -felf64 -g -F dwarf -o "$bin.o" "$src" >"$log" 2>&1 &&
+                ld -o "$bin" "$bin.o" >>"$log" 2>&1
+            return
+        fi
         "$NASM" -felf64 -g -F dwarf -o "$bin.o" "$src" >"$log" 2>&1 &&
             "$CC" -no-pie -z noexecstack -g -o "$bin" "$bin.o" "${libs[@]}" >>"$log" 2>&1
         ;;
@@ -164,7 +170,7 @@ for src in "${files[@]}"; do
 
     # The outer 2>/dev/null only hides bash's "Segmentation fault" notice about the subshell.
     # shellcheck disable=SC2086 # RUN-ARGS are words
-    if [ -n "$link" ]; then
+    if [ "$link" = static ] || [ "$link" = static-all ]; then
         { (cd "$out_dir/work" && MEMBOSS_OPTIONS=mode=check:leak_check=2 \
             exec timeout -k 5 "$TIMEOUT" "$bin" </dev/null >"$out" 2>"$err"); } 2>/dev/null
     else

@@ -37,7 +37,7 @@ WINDOW = 16
 
 MB_RECORD = re.compile(r"^==(\d+)==   (\d+) bytes in (\d+) blocks? (?:are|is) (definitely|indirectly|possibly) "
                        r"lost in loss record (\d+) of (\d+)")
-MB_FRAME = re.compile(r"^==\d+==     #(\d+) 0x([0-9a-fA-F]+) in (.*)$")
+MB_FRAME = re.compile(r"^==\d+==     #(\d+) 0x([0-9a-fA-F]+) (?:in )?(.*)$")
 VG_RECORD = re.compile(r"^==(\d+)== ([\d,]+)(?: \(([\d,]+) direct, ([\d,]+) indirect\))? bytes "
                        r"in ([\d,]+) blocks are (definitely|possibly) lost in loss record")
 VG_FRAME = re.compile(r"^==\d+==    (?:at|by) 0x([0-9A-Fa-f]+): (.*)$")

@@ -587,22 +587,27 @@ static void test_aligned_alloc(void)
             free(p);
         }
     }
-    /* A non-power-of-two alignment: glibc up to 2.37 rounds it up to a power of two (as
-     * memalign does); glibc 2.38 and C23 return NULL with EINVAL. Either is glibc's. */
-    static const size_t npot[] = {3, 24, 48, 100, 1000, 3000, 40000};
+    /* A non-power-of-two alignment, or 0: glibc 2.36's aligned_alloc is its memalign, which
+     * rounds the alignment up to a power of two (glibc 2.38 returns NULL with EINVAL). */
+    static const size_t npot[] = {0, 3, 12, 24, 48, 100, 1000, 3000, 40000, 300000};
     for (size_t k = 0; k < sizeof npot / sizeof npot[0]; k++) {
-        errno = 0;
-        void *p = aligned_alloc(opaque(npot[k]), 256);
-        int e = errno;
-        CHECKF((p == NULL && e == EINVAL) ||
-                   (p != NULL && aligned_to(p, next_pow2(npot[k])) &&
-                    malloc_usable_size(p) >= 256),
-               "aligned_alloc(%zu, 256) = %p, errno %d", npot[k], p, e);
-        free(p);
+        const size_t sizes[] = {12, 256};
+        for (size_t j = 0; j < 2; j++) {
+            void *p = aligned_alloc(opaque(npot[k]), sizes[j]);
+            CHECKF(p != NULL && aligned_to(p, next_pow2(npot[k])) &&
+                       malloc_usable_size(p) >= sizes[j],
+                   "aligned_alloc(%zu, %zu) = %p (want alignment %zu)", npot[k], sizes[j], p,
+                   next_pow2(npot[k]));
+            free(p);
+        }
     }
     errno = 0;
-    void *p = aligned_alloc(64, opaque(SIZE_MAX - 4096));
+    void *p = aligned_alloc(opaque(SIZE_MAX / 2 + 2), 12);
     int e = errno;
+    CHECKF(p == NULL && e == EINVAL, "aligned_alloc(2^63+1, 12) = %p, errno %d", p, e);
+    errno = 0;
+    p = aligned_alloc(64, opaque(SIZE_MAX - 4096));
+    e = errno;
     CHECKF(p == NULL && e == ENOMEM, "aligned_alloc(64, huge) = %p, errno %d", p, e);
     free(p);
 }
