@@ -54,7 +54,7 @@ static struct leak_ctx *ctx;
 static void add_block(uintptr_t user, const struct mb_blockinfo *info)
 {
     if (ctx->n == ctx->cap) return; /* more than counted: the rest are not judged */
-    ctx->blocks[ctx->n++] = (struct mb_leak_block){user, info->size, info->alloc_stack,
+    ctx->blocks[ctx->n++] = (struct mb_leak_block){user, info->size, 0, info->alloc_stack,
                                                     info->alloc_tid, MB_LEAK_DEFINITE};
 }
 
@@ -158,7 +158,13 @@ static void scan(uintptr_t lo, uintptr_t hi, int definite, int indirect, long se
                 long i = find_block(w);
                 if (i < 0 || i == skip) continue;
                 if (as_indirect) {
-                    if (ctx->blocks[i].state == MB_LEAK_DEFINITE) raise_to(i, MB_LEAK_INDIRECT);
+                    /* What i holds (itself, and blocks it took earlier as a definitely lost
+                     * block of its own) now counts for the block this pass started at. */
+                    struct mb_leak_block *b = &ctx->blocks[i];
+                    if (b->state != MB_LEAK_DEFINITE) continue;
+                    ctx->blocks[skip].owned += b->size + b->owned;
+                    b->owned = 0;
+                    raise_to(i, MB_LEAK_INDIRECT);
                 } else {
                     raise_to(i, from_definite && w == ctx->blocks[i].user ? MB_LEAK_REACHABLE : MB_LEAK_POSSIBLE);
                 }

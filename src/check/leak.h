@@ -20,6 +20,7 @@ enum mb_leak_kind {
 struct mb_leak_block {
     uintptr_t user;
     uint64_t size;
+    uint64_t owned;         /* definitely lost: bytes of the blocks lost through this one   */
     uint32_t stack;         /* allocation stack (depot id)                                  */
     int32_t tid;            /* allocating thread                                            */
     uint8_t state;          /* enum mb_leak_kind                                            */
@@ -30,6 +31,6 @@ void mb__leak_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, c
 /* Reports the classified blocks (sorted by address, n of them) at `level`; records is room
  * for n loss records. Returns the bytes in the kinds that are errors. */
 size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *records, int level);
-#define MB_LEAK_RECORD_SIZE 32 /* bytes per loss record in the room given to mb__leak_report */
+#define MB_LEAK_RECORD_SIZE 40 /* bytes per loss record in the room given to mb__leak_report */
 
 #endif

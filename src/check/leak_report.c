@@ -13,6 +13,7 @@ static const char *const kind_names[MB_LEAK_KINDS] = {"definite", "indirect", "p
 
 struct loss_record {
     uint64_t bytes, blocks;
+    uint64_t owned;         /* definitely lost: the bytes indirectly lost through them */
     uint32_t stack;
     int32_t tid;
     uint8_t kind;
@@ -70,12 +71,14 @@ static int by_kind_stack(const void *x, const void *y)
     return a->stack < b->stack ? -1 : a->stack > b->stack;
 }
 
-/* The order of the report: earlier kinds first, then more bytes first. */
+/* The order of the report: earlier kinds first, then more bytes (with those lost through
+ * them) first. */
 static int by_report_order(const void *x, const void *y)
 {
     const struct loss_record *a = x, *b = y;
     if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
-    return a->bytes > b->bytes ? -1 : a->bytes < b->bytes;
+    uint64_t ta = a->bytes + a->owned, tb = b->bytes + b->owned;
+    return ta > tb ? -1 : ta < tb;
 }
 
 static const char *blocks_word(uint64_t n) { return n == 1 ? "block" : "blocks"; }
@@ -95,8 +98,9 @@ size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *room, int l
         count[b->state]++;
         if (!(show & 1u << b->state)) continue;
         if (!nrec || rec[nrec - 1].kind != b->state || rec[nrec - 1].stack != b->stack)
-            rec[nrec++] = (struct loss_record){0, 0, b->stack, b->tid, b->state};
+            rec[nrec++] = (struct loss_record){0, 0, 0, b->stack, b->tid, b->state};
         rec[nrec - 1].bytes += b->size;
+        rec[nrec - 1].owned += b->owned;
         rec[nrec - 1].blocks++;
     }
     mb__leak_sort(rec, nrec, sizeof *rec, by_report_order);
@@ -104,9 +108,18 @@ size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *room, int l
         const struct loss_record *r = &rec[k];
         int counted = errors & 1u << r->kind;
         if (!(counted ? mb__report_begin : mb__report_begin_info)(MB_FINDING_LEAK)) continue;
-        mb__report_line("  %lu bytes in %lu %s %s %s in loss record %lu of %lu", (unsigned long)r->bytes,
-                        (unsigned long)r->blocks, blocks_word(r->blocks), r->blocks == 1 ? "is" : "are",
-                        kind_words[r->kind], (unsigned long)(k + 1), (unsigned long)nrec);
+        char amount[96]; /* Valgrind's "72 (24 direct, 48 indirect) bytes" */
+        struct mb_buf a;
+        mb__buf_init(&a, amount, sizeof amount);
+        if (r->owned)
+            mb__buf_printf(&a, "%lu (%lu direct, %lu indirect)", (unsigned long)(r->bytes + r->owned),
+                           (unsigned long)r->bytes, (unsigned long)r->owned);
+        else
+            mb__buf_printf(&a, "%lu", (unsigned long)r->bytes);
+        mb__buf_putc(&a, 0);
+        mb__report_line("  %s bytes in %lu %s %s %s in loss record %lu of %lu", amount, (unsigned long)r->blocks,
+                        blocks_word(r->blocks), r->blocks == 1 ? "is" : "are", kind_words[r->kind],
+                        (unsigned long)(k + 1), (unsigned long)nrec);
         mb__report_stack("allocated", r->stack, r->tid);
         mb__report_end();
     }

@@ -1,7 +1,7 @@
 /* --show-leak-kinds=all shows still-reachable blocks too; --errors-for-leak-kinds=definite
  * makes only definitely lost blocks count: the indirectly lost one is shown, not counted. */
 // RUN-ARGS: --show-leak-kinds=all --errors-for-leak-kinds=definite
-// EXPECT: 16 bytes in 1 block is definitely lost in loss record 1 of 3
+// EXPECT: 48 (16 direct, 32 indirect) bytes in 1 block is definitely lost in loss record 1 of 3
 // EXPECT: 32 bytes in 1 block is indirectly lost in loss record 2 of 3
 // EXPECT: 200 bytes in 1 block is still reachable in loss record 3 of 3
 // EXPECT: memboss: 1 finding in this process

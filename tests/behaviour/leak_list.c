@@ -2,7 +2,7 @@
  * the three nodes reachable only through it are indirectly lost. A block still pointed to
  * from a global is still reachable: counted in the summary, not shown by default. */
 // EXPECT: memboss: ERROR: leak
-// EXPECT: 32 bytes in 1 block is definitely lost
+// EXPECT: 128 (32 direct, 96 indirect) bytes in 1 block is definitely lost
 // EXPECT: 96 bytes in 3 blocks are indirectly lost
 // EXPECT: leak summary: definitely lost: 32 bytes in 1 block; indirectly lost: 96 bytes in 3 blocks; possibly lost: 0 bytes in 0 blocks; still reachable: 100 bytes in 1 block
 // EXPECT-NOT: 100 bytes in 1 block is

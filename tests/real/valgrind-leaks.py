@@ -35,8 +35,8 @@ ALLOCATOR = re.compile(
     r"g_\w*alloc\w*)$")
 WINDOW = 16
 
-MB_RECORD = re.compile(r"^==(\d+)==   (\d+) bytes in (\d+) blocks? (?:are|is) (definitely|indirectly|possibly) "
-                       r"lost in loss record (\d+) of (\d+)")
+MB_RECORD = re.compile(r"^==(\d+)==   (?:\d+ \((\d+) direct, \d+ indirect\)|(\d+)) bytes in (\d+) blocks? "
+                       r"(?:are|is) (definitely|indirectly|possibly) lost in loss record (\d+) of (\d+)")
 MB_FRAME = re.compile(r"^==\d+==     #(\d+) 0x([0-9a-fA-F]+) (?:in )?(.*)$")
 VG_RECORD = re.compile(r"^==(\d+)== ([\d,]+)(?: \(([\d,]+) direct, ([\d,]+) indirect\))? bytes "
                        r"in ([\d,]+) blocks are (definitely|possibly) lost in loss record")
@@ -90,8 +90,8 @@ def memboss_records(d):
             for line in f:
                 m = MB_RECORD.match(line)
                 if m:
-                    cur = {"pid": int(m.group(1)), "bytes": int(m.group(2)),
-                           "blocks": int(m.group(3)), "kind": m.group(4), "frames": []}
+                    cur = {"pid": int(m.group(1)), "bytes": int(m.group(2) or m.group(3)),
+                           "blocks": int(m.group(4)), "kind": m.group(5), "frames": []}
                     recs.append(cur)
                     continue
                 m = MB_FRAME.match(line)
