@@ -216,6 +216,7 @@ int mb__quarantine_release_guarded(void);            /* oldest out until a guard
 /* Defined by check.c: a quarantined entry leaves; verify and release it. */
 void mb__check_release(void *entry, int guarded);
 int mb__quarantine_fork(int phase);
+void mb__quarantine_foreach(void (*fn)(void *entry, int guarded)); /* oldest first */
 
 /* ---- check/canary.c -------------------------------------------------------------------- */
 void mb__canary_fill(uint8_t *p, size_t n);

@@ -403,7 +403,7 @@ static void exit_check_guarded(struct mb_guarded *g, void *arg)
 static void exit_check_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, unsigned idx, void *arg)
 {
     (void)arg;
-    if (!pg->info || idx >= pg->info_cap || pg->info[idx].state == MB_BLOCK_FREE) return;
+    if (!pg->info || idx >= pg->info_cap || pg->info[idx].state != MB_BLOCK_LIVE) return;
     struct mb_block b = {&pg->info[idx], slot, bsize, NULL, slot + pg->info[idx].user_off, 0};
     verify_at_exit(&b);
 }
@@ -411,8 +411,17 @@ static void exit_check_slot(uint8_t *slot, size_t bsize, struct mb_page *pg, uns
 static void exit_check_huge(struct mb_huge *d, void *arg)
 {
     (void)arg;
-    if (!d->info || d->info->state == MB_BLOCK_FREE) return;
+    if (!d->info || d->info->state != MB_BLOCK_LIVE) return;
     struct mb_block b = {d->info, d->user, d->usable, NULL, d->user + d->info->user_off, 1};
+    verify_at_exit(&b);
+}
+
+/* Canary blocks in the quarantine FIFO (not every block whose state says quarantined: in a
+ * forked child, one may have been cut in the middle of its fill). */
+static void exit_check_quarantined(void *entry, int guarded)
+{
+    struct mb_block b;
+    if (guarded || !mb__check_block_at((uintptr_t)entry, &b) || b.info->state != MB_BLOCK_QUARANTINED) return;
     verify_at_exit(&b);
 }
 
@@ -421,6 +430,7 @@ void mb__check_at_exit(void)
     mb__guard_foreach_live(exit_check_guarded, NULL);
     mb__heap_foreach_block(exit_check_slot, NULL);
     mb__huge_foreach_live(exit_check_huge, NULL);
+    mb__quarantine_foreach(exit_check_quarantined);
     struct mb_leak_request rq = {.level = (int)mb__opt.leak_check, .at_exit = 1};
     mb__leak_check(&rq);
 }

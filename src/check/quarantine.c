@@ -58,6 +58,16 @@ int mb__quarantine_release_guarded(void)
     return done;
 }
 
+/* Calls fn for each block waiting in quarantine, oldest first. Only pushed blocks count: a
+ * block is filled before it is pushed, so one a fork cut in the middle of its fill is not
+ * here (its state already says quarantined). */
+void mb__quarantine_foreach(void (*fn)(void *entry, int guarded))
+{
+    mb__lock(&q_lock);
+    for (size_t i = q_head; i < q_tail; i++) fn(q_ring[i % Q_ENTRIES].entry, (int)q_ring[i % Q_ENTRIES].guarded);
+    mb__unlock(&q_lock);
+}
+
 int mb__quarantine_fork(int phase)
 {
     return mb__lock_fork(&q_lock, phase);
