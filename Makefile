@@ -27,7 +27,7 @@ CLI_LIBS :=
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-test demo check install clean examples tests bench-micro
+.PHONY: all deps deps-test demo check install clean examples tests bench-micro bench-leak
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -84,6 +84,12 @@ check: deps-test all tests examples
 # A first micro-benchmark: glibc vs memboss fast and check mode, medians, ratios.
 bench-micro: all
 	@bash bench/micro.sh $(BUILD) 5 1
+
+# The cost of one leak scan over 100k and 1M live blocks (bench/leak_scan.c).
+bench-leak: all
+	@$(CC) -O2 -o $(BUILD)/leak_scan bench/leak_scan.c
+	@for n in 100000 1000000; do \
+	    LD_PRELOAD=$(BUILD)/libmemboss.so MEMBOSS_OPTIONS=mode=check:guard_max=0 $(BUILD)/leak_scan $$n; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/memboss $(DESTDIR)$(PREFIX)/include
