@@ -8,7 +8,7 @@
 #    the C library alone and run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in
 #    check mode. Each run is one test: it passes when it exits 0 and its last line
 #    `unit NAME N M` says M = 0.
-# 1b. cli: `memboss --help` fits 80 columns.
+# 1b. cli: `memboss --help` fits 80 columns; the README's options table lists every option.
 # 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
 #    bash tests/real/valgrind-leaks.sh BUILDDIR (memboss's definitely-lost leaks in five
@@ -142,6 +142,18 @@ if "$BUILD/memboss" --help >"$TMP/help.out" && ! awk 'length > 80 { bad = 1 } EN
     PASSED=$((PASSED + 1))
 else
     echo "FAIL cli --help: a line is longer than 80 columns, or the command failed"
+    FAILED=$((FAILED + 1))
+fi
+
+# The README's table of runtime options names every option of src/options.def.
+echo "== docs options"
+missing=$(sed -n 's/^MB_OPTION([A-Z]*, \([a-z_0-9]*\),.*/\1/p' src/options.def |
+    while read -r opt; do grep -q "^| \`$opt\` |" README.md || printf ' %s' "$opt"; done)
+if [ -z "$missing" ]; then
+    echo "PASS docs options"
+    PASSED=$((PASSED + 1))
+else
+    echo "FAIL docs options: not in the README's options table:$missing"
     FAILED=$((FAILED + 1))
 fi
 
