@@ -8,6 +8,9 @@
 #    the C library alone and run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in
 #    check mode. Each run is one test: it passes when it exits 0 and its last line
 #    `unit NAME N M` says M = 0.
+# 1a. stress: the programs in BUILDDIR/stress/ (tests/stress/, built without memboss), each
+#    run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in check mode (some with their
+#    own options or limits); each run is one test, read like a unit test.
 # 1b. cli: `memboss --help` fits 80 columns.
 # 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
@@ -133,6 +136,26 @@ else
     echo "FAIL unit test_threads [LD_PRELOAD]: it does not build"
     FAILED=$((FAILED + 1))
 fi
+
+# ---- 1a. stress tests ------------------------------------------------------------------
+# stress PROG MODE-OPTIONS [ARGS...]: PROG preloaded with MEMBOSS_OPTIONS=MODE-OPTIONS.
+stress() {
+    _prog=$1
+    _opts=$2
+    shift 2
+    if [ ! -x "$BUILD/stress/$_prog" ]; then
+        echo "FAIL unit stress $_prog: $BUILD/stress/$_prog is missing (run make tests)"
+        FAILED=$((FAILED + 1))
+        return
+    fi
+    unit "stress $_prog $* [LD_PRELOAD, $_opts]" \
+        env LD_PRELOAD="$BUILD/libmemboss.so" MEMBOSS_OPTIONS="$_opts" "$BUILD/stress/$_prog" "$@"
+}
+for mode in fast check; do
+    stress xthreads mode=$mode 2
+    stress fork_exec mode=$mode
+    stress dlopen mode=$mode
+done
 
 # The command's help: every line within 80 columns (an option form too long for the help
 # column gets a line of its own).
