@@ -160,6 +160,9 @@ done
 # has an out-of-band record and red zones and ten million take ~45 s and 1.3 GB.
 stress live mode=fast 10000000
 stress live mode=check 1000000
+for mode in fast check; do
+    stress rss mode=$mode
+done
 
 # The command's help: every line within 80 columns (an option form too long for the help
 # column gets a line of its own).
