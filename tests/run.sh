@@ -163,6 +163,16 @@ stress live mode=check 1000000
 for mode in fast check; do
     stress rss mode=$mode
 done
+# Address-space limits: RLIMIT_AS set by the program, and `ulimit -v` before it starts.
+# In check mode the guard arena, reserved before the limit, would let guarded blocks grow
+# past it: guard_max=64 keeps them few.
+stress limits mode=fast rlimit
+stress limits mode=check:guard_max=64 rlimit
+for mode in fast check; do
+    unit "stress limits ulimit [ulimit -v 400000, LD_PRELOAD, mode=$mode]" \
+        sh -c 'ulimit -v 400000 && exec "$@"' sh env LD_PRELOAD="$BUILD/libmemboss.so" \
+        MEMBOSS_OPTIONS=mode=$mode:guard_max=64 "$BUILD/stress/limits" ulimit
+done
 
 # The command's help: every line within 80 columns (an option form too long for the help
 # column gets a line of its own).
