@@ -148,7 +148,7 @@ stress() {
         FAILED=$((FAILED + 1))
         return
     fi
-    unit "stress $_prog $* [LD_PRELOAD, $_opts]" \
+    unit "stress $_prog${*:+ $*} [LD_PRELOAD, $_opts]" \
         env LD_PRELOAD="$BUILD/libmemboss.so" MEMBOSS_OPTIONS="$_opts" "$BUILD/stress/$_prog" "$@"
 }
 for mode in fast check; do
