@@ -26,6 +26,10 @@ CLI_LIBS :=
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# Stress tests: built against the C library alone, run with libmemboss.so preloaded.
+STRESS_SRCS := $(filter-out tests/stress/dl_lib.c,$(wildcard tests/stress/*.c))
+STRESS_BINS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS)) \
+               $(BUILD)/stress/libstress_dl.so
 
 .PHONY: all deps deps-test demo check install clean examples tests bench-micro bench-leak
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
@@ -64,7 +68,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemboss.a tests/unit/check.h
 	$(call say,CC      $<)
 	$(Q)$(CC) $(STD) $(WARN) -O1 -g -Iinclude -fno-builtin -o $@ $< $(BUILD)/libmemboss.a -lpthread
 
-tests: $(UNIT_BINS)
+# Stress programs do not link memboss: tests/run.sh preloads it (and runs them without).
+$(BUILD)/stress/%: tests/stress/%.c tests/stress/stress.h tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(call say,CC      $<)
+	$(Q)$(CC) $(STD) $(WARN) -O1 -g -pthread -o $@ $< -ldl
+
+$(BUILD)/stress/libstress_dl.so: tests/stress/dl_lib.c tests/stress/stress.h tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(call say,CC      $<)
+	$(Q)$(CC) $(STD) $(WARN) -O1 -g -fPIC -shared -o $@ $<
+
+tests: $(UNIT_BINS) $(STRESS_BINS)
 
 deps:
 	@sh mk/deps.sh

@@ -8,6 +8,9 @@
 #    the C library alone and run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in
 #    check mode. Each run is one test: it passes when it exits 0 and its last line
 #    `unit NAME N M` says M = 0.
+# 1a. stress: the programs in BUILDDIR/stress/ (tests/stress/, built without memboss), each
+#    run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in check mode (some with their
+#    own options or limits); each run is one test, read like a unit test.
 # 1b. cli: `memboss --help` fits 80 columns; the README's options table lists every option.
 # 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
@@ -133,6 +136,48 @@ else
     echo "FAIL unit test_threads [LD_PRELOAD]: it does not build"
     FAILED=$((FAILED + 1))
 fi
+
+# ---- 1a. stress tests ------------------------------------------------------------------
+# stress PROG MODE-OPTIONS [ARGS...]: PROG preloaded with MEMBOSS_OPTIONS=MODE-OPTIONS.
+stress() {
+    _prog=$1
+    _opts=$2
+    shift 2
+    if [ ! -x "$BUILD/stress/$_prog" ]; then
+        echo "FAIL unit stress $_prog: $BUILD/stress/$_prog is missing (run make tests)"
+        FAILED=$((FAILED + 1))
+        return
+    fi
+    unit "stress $_prog${*:+ $*} [LD_PRELOAD, $_opts]" \
+        env LD_PRELOAD="$BUILD/libmemboss.so" MEMBOSS_OPTIONS="$_opts" "$BUILD/stress/$_prog" "$@"
+}
+for mode in fast check; do
+    stress xthreads mode=$mode 2
+    stress fork_exec mode=$mode
+    stress dlopen mode=$mode
+done
+# Ten million live blocks in fast mode; one million in check mode, where each block also
+# has an out-of-band record and red zones and ten million take ~45 s and 1.3 GB.
+stress live mode=fast 10000000
+stress live mode=check 1000000
+for mode in fast check; do
+    stress rss mode=$mode
+done
+# Address-space limits: RLIMIT_AS set by the program, and `ulimit -v` before it starts.
+# In check mode the guard arena, reserved before the limit, would let guarded blocks grow
+# past it: guard_max=64 keeps them few.
+stress limits mode=fast rlimit
+stress limits mode=check:guard_max=64 rlimit
+for mode in fast check; do
+    unit "stress limits ulimit [ulimit -v 400000, LD_PRELOAD, mode=$mode]" \
+        sh -c 'ulimit -v 400000 && exec "$@"' sh env LD_PRELOAD="$BUILD/libmemboss.so" \
+        MEMBOSS_OPTIONS=mode=$mode:guard_max=64 "$BUILD/stress/limits" ulimit
+done
+# The kernel's cap on mappings, used up by the program: fast mode must still allocate
+# everything (strict); check mode must degrade without a crash. `maps strict` in check mode
+# still fails: guarding leaves no mapping for the heap to grow (tests/stress/maps.c).
+stress maps mode=fast strict
+stress maps mode=check:guard_max=100000
 
 # The command's help: every line within 80 columns (an option form too long for the help
 # column gets a line of its own).
