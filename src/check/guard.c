@@ -17,6 +17,9 @@
 #define MAX_RECORDS ((size_t)1 << 17)
 #define RUN_LISTS 65                                    /* exact lists for 1..64 pages     */
 #define GUARD_LIVE_MAX 24000                            /* of 65530 mappings by default    */
+#define MAP_RESERVE 1024       /* mappings left to the program and the heap: guarding stops */
+#define MAP_CHECK_EVERY 64     /* guarded allocations between two counts of the mappings,  */
+#define MAP_CHECK_NEAR 8       /* ... and once more than half the limit is in use          */
 
 struct guard_region {
     uint8_t kind; /* MB_REGION_GUARD: what the region map points to */
@@ -37,6 +40,10 @@ static size_t guarded_quarantined;     /* of which in quarantine                
 static unsigned long guarded_total;    /* guarded allocations so far                     */
 static unsigned long sample_tick;
 static int degraded;                   /* a mapping failed: canaries only from now on    */
+static long map_limit;                 /* vm.max_map_count; 0 not read yet, -1 unknown   */
+static int map_tight;                  /* within MAP_RESERVE of it: no new guard pages   */
+static unsigned long map_tick;
+static unsigned map_every = MAP_CHECK_EVERY;
 static mb_lock guard_lock;
 
 void mb__guard_init(void)
@@ -68,6 +75,49 @@ static void degrade(const char *why)
                     why, (unsigned long)guarded_count);
 }
 
+static void count_mapping(uintptr_t lo, uintptr_t hi, const char *perms, const char *path,
+                          size_t pathlen, void *arg)
+{
+    (void)lo, (void)hi, (void)perms, (void)path, (void)pathlen;
+    (*(long *)arg)++;
+}
+
+/* The process's own mappings count too (a program may use most of the kernel's limit):
+ * guard pages stop while fewer than MAP_RESERVE mappings are left, so that canary blocks,
+ * the heap and the program still get theirs; they resume when mappings are freed. Counted
+ * every MAP_CHECK_EVERY guarded allocations (each adds at most two), more often when near. */
+static void map_check(void)
+{
+    if (!map_limit) {
+        char text[32] = {0};
+        int fd = mb__os_open_read("/proc/sys/vm/max_map_count");
+        map_limit = -1;
+        if (fd >= 0) {
+            long v = 0;
+            if (mb__os_read(fd, text, sizeof text - 1) > 0)
+                for (const char *p = text; *p >= '0' && *p <= '9'; p++) v = v * 10 + (*p - '0');
+            mb__os_close(fd);
+            if (v > 2 * MAP_RESERVE) map_limit = v;
+        }
+    }
+    if (map_limit < 0) return;
+    long n = 0;
+    mb__report_hold(1); /* where.c's maps reader is shared with reports */
+    mb__where_foreach_mapping(count_mapping, &n);
+    mb__report_hold(0);
+    int tight = n > map_limit - MAP_RESERVE;
+    map_every = n > map_limit / 2 ? MAP_CHECK_NEAR : MAP_CHECK_EVERY;
+    if (tight && !map_tight) {
+        static int said;
+        if (!said) {
+            said = 1;
+            mb__report_note("the process uses %ld of the kernel's %ld mappings: new blocks get canaries "
+                            "only, not guard pages, until mappings are freed", n, map_limit);
+        }
+    }
+    map_tight = tight;
+}
+
 /* Budget: the first guard_max allocations are all guarded (a small program is guarded
  * whole), then one in guard_sample, so that a program allocating millions of blocks pays
  * two system calls for a few of them only. Either way the guarded blocks alive or in
@@ -75,6 +125,8 @@ static void degrade(const char *why)
 static int may_guard(void)
 {
     if (!arena || degraded) return 0;
+    if (map_tick++ % map_every == 0) map_check();
+    if (map_tight) return 0;
     if (guarded_count >= GUARD_LIVE_MAX) {
         static int said;
         if (!said) {
