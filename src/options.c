@@ -118,12 +118,22 @@ static void set_one(struct mb_options *o, const char *k, size_t kn, const char *
     warn("unknown option", k, kn);
 }
 
-/* text: key=value pairs separated by ':' (or ','); the last value of a key wins. */
+/* 1 when text starts a new pair: a key of letters, digits and '_' followed by '='. */
+static int starts_pair(const char *text)
+{
+    const char *p = text;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') p++;
+    return p > text && *p == '=';
+}
+
+/* text: key=value pairs separated by ':' (or by ',' when a key= follows it, so that a
+ * value may itself be a comma-separated list: show_leak_kinds=definite,possible); the last
+ * value of a key wins. */
 void mb__options_parse(struct mb_options *o, const char *text, int setuid)
 {
     while (text && *text) {
         const char *end = text;
-        while (*end && *end != ':' && *end != ',') end++;
+        while (*end && *end != ':' && !(*end == ',' && starts_pair(end + 1))) end++;
         const char *eq = text;
         while (eq < end && *eq != '=') eq++;
         if (eq < end) set_one(o, text, (size_t)(eq - text), eq + 1, (size_t)(end - eq - 1), setuid);

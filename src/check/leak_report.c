@@ -104,9 +104,11 @@ size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *room, int l
         rec[nrec - 1].blocks++;
     }
     mb__leak_sort(rec, nrec, sizeof *rec, by_report_order);
+    int counted_shown = 0; /* a record of an error kind was reported */
     for (size_t k = 0; level >= 2 && k < nrec; k++) {
         const struct loss_record *r = &rec[k];
         int counted = errors & 1u << r->kind;
+        counted_shown |= counted;
         if (!(counted ? mb__report_begin : mb__report_begin_info)(MB_FINDING_LEAK)) continue;
         char amount[96]; /* Valgrind's "72 (24 direct, 48 indirect) bytes" */
         struct mb_buf a;
@@ -131,7 +133,8 @@ size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *room, int l
     for (unsigned k = 0; k < MB_LEAK_KINDS; k++) any |= count[k] && (show | errors) & 1u << k;
     if (!any) return lost;
     /* With level 1 the summary is the one report (a finding when something counts); with 2
-     * it is a note after the records. */
+     * it is a note after the records, or the finding itself when the kinds that count as
+     * errors were not shown. */
     char line[512];
     struct mb_buf b;
     mb__buf_init(&b, line, sizeof line);
@@ -140,7 +143,7 @@ size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *room, int l
         mb__buf_printf(&b, "%s %s: %lu bytes in %lu %s", k ? ";" : "", kind_words[k], (unsigned long)bytes[k],
                        (unsigned long)count[k], blocks_word(count[k]));
     mb__buf_putc(&b, 0);
-    if (level >= 2) {
+    if (level >= 2 && (counted_shown || !lost)) {
         mb__report_note("%s", line);
     } else if ((lost ? mb__report_begin : mb__report_begin_info)(MB_FINDING_LEAK)) {
         mb__report_line("  %s", line);
