@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -135,6 +136,25 @@ void mb__report_note(const char *fmt, ...)
     emit(&b);
     va_end(ap);
     if (!nested) mb__unlock(&report_lock);
+}
+
+/* Fast mode's hardening: one line, then SIGABRT. The report lock is not taken (the
+ * interrupted code may hold it, in a signal handler that frees): one write(2) of one line
+ * does not interleave with another report's lines mid-line. */
+void mb__report_stop(const char *fmt, ...)
+{
+    atomic_fetch_add(&mb__findings, 1);
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[256];
+    struct mb_buf b;
+    mb__buf_init(&b, buf, sizeof buf);
+    mb__buf_printf(&b, "==%d== memboss: ", (int)getpid());
+    mb__buf_vprintf(&b, fmt, ap);
+    mb__buf_puts(&b, " \xe2\x80\x94 stopping"); /* an em dash */
+    emit(&b);
+    va_end(ap);
+    abort();
 }
 
 /* Under `memboss run`, each process with findings leaves its count in the status
