@@ -232,8 +232,9 @@ static MB_NOINLINE void free_local_slow(struct mb_heap *h, struct mb_page *pg)
     else if (!pg->in_list) list_push(&h->bins[pg->cls], pg);
 }
 
-/* Free the block starting at p. Returns FREE_* for the caller to report. */
-static inline int heap_free_block(void *p)
+/* Free the block starting at p. Returns FREE_* for the caller to act on. Inlined into
+ * mb__heap_free: the fast path is one function, no call. */
+static inline __attribute__((always_inline)) int heap_free_block(void *p)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
     if (MB_UNLIKELY(!s)) return FREE_NOT_OURS;
