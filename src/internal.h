@@ -146,9 +146,10 @@ static inline unsigned mb__size_class(size_t size)
 extern MB_TLS struct mb_heap *mb__tl_heap;
 void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure         */
 void *mb__heap_malloc_aligned(size_t size, size_t align);
-/* Free a fast-heap or huge block. p must be the start of a block. Reports and ignores
- * double and invalid frees. */
+/* Free a fast-heap or huge block. A double or invalid free (p not the start of a live
+ * block) is reported in one line and stops the process with SIGABRT. */
 void mb__heap_free(void *p);
+void mb__heap_realloc_bad(void *p);                  /* realloc of such a p: stop         */
 int mb__heap_release(void *p);                       /* free without report; 0 when ok  */
 struct mb_heap *mb__heap_acquire(int tid);           /* adopt an orphan or make a heap   */
 size_t mb__heap_usable_size(const void *p);          /* 0 for pointers not ours          */
@@ -165,7 +166,7 @@ void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_p
 
 /* ---- heap/huge.c: blocks above MB_SMALL_MAX --------------------------------------- */
 void *mb__huge_alloc(size_t size, size_t align);
-void mb__huge_free(struct mb_huge *h);
+int mb__huge_free(struct mb_huge *h);                 /* -1: not allocated (double free) */
 void *mb__huge_realloc(struct mb_huge *h, size_t size); /* in place or NULL             */
 int mb__huge_fork(int phase);
 int mb__huge_fresh(const void *p);                   /* never written since mapped       */
@@ -283,6 +284,9 @@ void mb__report_stack(const char *title, uint32_t stack_id, int tid);
 void mb__report_pc_stack(const char *title, const uintptr_t *pcs, unsigned n, int tid);
 void mb__report_end(void);
 void mb__report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line "==PID== memboss: TEXT — stopping", counted as a finding, then abort(): fast
+ * mode's hardening. Async-signal-safe, takes no lock. */
+void mb__report_stop(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void mb__report_fork_child(void);
 void mb__report_init(void);                          /* open the log file                */
 void mb__report_hold(int on);                        /* take/leave the report lock       */

@@ -72,10 +72,7 @@ static void *realloc_at(void *p, size_t n, void *caller)
     if (!ready()) goto oom;
     if (mb__check_mode) return mb__check_realloc(p, n, caller);
     size_t usable = mb__heap_usable_size(p);
-    if (MB_UNLIKELY(usable == 0)) {
-        mb__heap_free(p); /* reports the invalid or double free and ignores it */
-        goto oom;
-    }
+    if (MB_UNLIKELY(usable == 0)) mb__heap_realloc_bad(p); /* freed or foreign: stops */
     if (n <= usable) { /* shrinking stays in place, as glibc does */
         if (usable <= MB_SMALL_MAX) return p;
     }

@@ -57,6 +57,16 @@ static void page_maybe_release(struct mb_heap *h, struct mb_page *pg)
     mb__segment_page_free(pg);
 }
 
+static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why, const char *op);
+enum { FREE_OK = 0, FREE_NOT_OURS, FREE_INTERIOR, FREE_DOUBLE };
+
+static MB_NOINLINE __attribute__((noreturn)) void stop_remote_double(struct mb_page *pg,
+                                                                      unsigned w, uint64_t bits)
+{
+    size_t idx = (size_t)w * 64 + (unsigned)__builtin_ctzll(bits);
+    stop_bad_free(pg->start + idx * pg->bsize, FREE_DOUBLE, "free");
+}
+
 /* Apply the remote frees other threads left in this heap's pages. */
 static void collect_remote(struct mb_heap *h)
 {
@@ -67,7 +77,11 @@ static void collect_remote(struct mb_heap *h)
         for (unsigned w = 0; w * 64 < pg->capacity; w++) {
             if (!atomic_load_explicit(&pg->remote[w], memory_order_relaxed)) continue;
             uint64_t r = atomic_exchange_explicit(&pg->remote[w], 0, memory_order_acquire);
-            STORE(pg->alloc[w], LOAD(pg->alloc[w]) & ~r);
+            uint64_t a = LOAD(pg->alloc[w]);
+            /* Invariant: a remote bit names an allocated block. One that does not was
+             * freed twice, by threads racing past each other's alloc-bit check. */
+            if (MB_UNLIKELY(r & ~a)) stop_remote_double(pg, w, r & ~a);
+            STORE(pg->alloc[w], a & ~r);
             pg->used = (uint16_t)(pg->used - __builtin_popcountll(r));
         }
         struct mb_bin *b = &h->bins[pg->cls];
@@ -181,8 +195,8 @@ void *mb__heap_malloc_aligned(size_t size, size_t align)
 
 /* ---- free ------------------------------------------------------------------------------ */
 
-/* Reports are made by the caller's layer: heap.c only says what is wrong. */
-enum { FREE_OK = 0, FREE_NOT_OURS, FREE_INTERIOR, FREE_DOUBLE };
+/* heap_free_block says what is wrong (FREE_*); mb__heap_free stops the process on it,
+ * the checker (mb__heap_release) has validated the pointer itself. */
 
 static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
 {
@@ -218,8 +232,9 @@ static MB_NOINLINE void free_local_slow(struct mb_heap *h, struct mb_page *pg)
     else if (!pg->in_list) list_push(&h->bins[pg->cls], pg);
 }
 
-/* Free the block starting at p. Returns FREE_* for the caller to report. */
-static inline int heap_free_block(void *p)
+/* Free the block starting at p. Returns FREE_* for the caller to act on. Inlined into
+ * mb__heap_free: the fast path is one function, no call. */
+static inline __attribute__((always_inline)) int heap_free_block(void *p)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
     if (MB_UNLIKELY(!s)) return FREE_NOT_OURS;
@@ -228,10 +243,7 @@ static inline int heap_free_block(void *p)
         struct mb_huge *hb = (struct mb_huge *)s;
         if ((uint8_t *)p < hb->base || (uint8_t *)p >= hb->base + hb->map_size) return FREE_NOT_OURS;
         if (hb->user != p) return FREE_INTERIOR;
-        if (hb->cached) return FREE_DOUBLE;
-        hb->fresh = 0;
-        mb__huge_free(hb);
-        return FREE_OK;
+        return mb__huge_free(hb) ? FREE_DOUBLE : FREE_OK;
     }
     uintptr_t soff = (uintptr_t)p - (uintptr_t)s->base;
     struct mb_page *pg = s->pages[soff >> MB_SLICE_SHIFT].head;
@@ -254,25 +266,38 @@ static inline int heap_free_block(void *p)
     return FREE_OK;
 }
 
-/* Fast mode's only report: hardening stops double and invalid frees every time. */
-static MB_NOINLINE void report_bad_free(void *p, int why)
+/* Fast mode's answer to a bad free or realloc (op): one line, then SIGABRT, as glibc's
+ * "free(): double free detected". Stopping every time is the hardening: a program that
+ * goes on after a double free is one whose heap an attacker may steer. Async-signal-safe:
+ * the line is formatted on the stack and written with write(2). */
+static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why, const char *op)
 {
-    enum mb_finding_kind k = why == FREE_DOUBLE ? MB_FINDING_DOUBLE_FREE : MB_FINDING_INVALID_FREE;
-    if (!mb__report_begin(k)) return;
+    uint8_t *start = NULL;
+    size_t bsize = 0;
+    struct mb_page *pg;
+    struct mb_huge *hb;
+    int allocated;
+    if (why != FREE_NOT_OURS) mb__heap_find(p, &start, &bsize, &pg, &hb, &allocated);
     if (why == FREE_DOUBLE)
-        mb__report_line("  free of %p: the block is already free", p);
+        mb__report_stop("%s%s of %p (a %zu-byte block, already free)",
+                        op[0] == 'f' ? "double " : "", op, p, bsize);
     else if (why == FREE_INTERIOR)
-        mb__report_line("  free of %p, which points inside a heap block, not at its start", p);
-    else
-        mb__report_line("  free of %p, which malloc never returned", p);
-    mb__report_line("  memboss ignored this free (run under `memboss run` for the full story).");
-    mb__report_end();
+        mb__report_stop("invalid %s of %p (%zu bytes inside a %zu-byte block at %p)", op, p,
+                        (size_t)((uint8_t *)p - start), bsize, (void *)start);
+    mb__report_stop("invalid %s of %p (not a live block memboss returned)", op, p);
 }
 
 void mb__heap_free(void *p)
 {
     int r = heap_free_block(p);
-    if (MB_UNLIKELY(r != FREE_OK)) report_bad_free(p, r);
+    if (MB_UNLIKELY(r != FREE_OK)) stop_bad_free(p, r, "free");
+}
+
+/* realloc was handed p, which is not a live block: stop as free would. */
+void mb__heap_realloc_bad(void *p)
+{
+    int r = heap_free_block(p);
+    stop_bad_free(p, r != FREE_OK ? r : FREE_DOUBLE, "realloc");
 }
 
 /* Release without reporting, for the checker, which has validated p itself. Returns 0
@@ -291,7 +316,7 @@ int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page 
         *bsize = hb->usable;
         *page = NULL;
         *huge = hb;
-        *allocated = !hb->cached;
+        *allocated = __atomic_load_n(&hb->live, __ATOMIC_RELAXED);
         return 1;
     }
     if (s->kind != MB_REGION_SEGMENT) return 0;

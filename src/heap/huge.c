@@ -13,6 +13,7 @@ static struct mb_huge *huge_live;     /* allocated huge blocks, for the exit che
 static void live_add(struct mb_huge *d)
 {
     mb__lock(&huge_lock);
+    __atomic_store_n(&d->live, 1, __ATOMIC_RELAXED);
     d->live_prev = NULL;
     d->live_next = huge_live;
     if (huge_live) huge_live->live_prev = d;
@@ -20,14 +21,22 @@ static void live_add(struct mb_huge *d)
     mb__unlock(&huge_lock);
 }
 
-static void live_remove(struct mb_huge *d)
+/* Returns -1, changing nothing, when d is not allocated (a double free). */
+static int live_remove(struct mb_huge *d)
 {
     mb__lock(&huge_lock);
+    if (!d->live) {
+        mb__unlock(&huge_lock);
+        return -1;
+    }
+    __atomic_store_n(&d->live, 0, __ATOMIC_RELAXED);
+    d->fresh = 0;
     if (d->live_prev) d->live_prev->live_next = d->live_next;
     else huge_live = d->live_next;
     if (d->live_next) d->live_next->live_prev = d->live_prev;
     d->live_next = d->live_prev = NULL;
     mb__unlock(&huge_lock);
+    return 0;
 }
 
 void mb__huge_foreach_live(void (*fn)(struct mb_huge *d, void *arg), void *arg)
@@ -120,12 +129,12 @@ static void unmap_block(struct mb_huge *d)
     desc_put(d);
 }
 
-void mb__huge_free(struct mb_huge *d)
+int mb__huge_free(struct mb_huge *d)
 {
-    live_remove(d);
+    if (live_remove(d)) return -1;
     if (d->map_size > HUGE_CACHE_BYTES / 4) {
         unmap_block(d);
-        return;
+        return 0;
     }
     struct mb_huge *evict[HUGE_CACHE_SLOTS];
     unsigned nevict = 0;
@@ -142,6 +151,7 @@ void mb__huge_free(struct mb_huge *d)
     huge_cached_bytes += d->map_size;
     mb__unlock(&huge_lock);
     for (unsigned i = 0; i < nevict; i++) unmap_block(evict[i]);
+    return 0;
 }
 
 /* Whether p is a huge block whose pages have never been written (calloc skips zeroing). */

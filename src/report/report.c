@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -119,6 +120,19 @@ void mb__report_line(const char *fmt, ...)
     va_end(ap);
 }
 
+/* "==PID== memboss: " HEAD, the formatted text, TAIL: one line in a buffer of its own,
+ * written with one write(2). */
+static void own_line(const char *head, const char *tail, const char *fmt, va_list ap)
+{
+    char buf[512];
+    struct mb_buf b;
+    mb__buf_init(&b, buf, sizeof buf);
+    mb__buf_printf(&b, "==%d== memboss: %s", (int)getpid(), head);
+    mb__buf_vprintf(&b, fmt, ap);
+    mb__buf_puts(&b, tail);
+    emit(&b);
+}
+
 /* A note is not a finding: one line, outside any report. */
 void mb__report_note(const char *fmt, ...)
 {
@@ -127,14 +141,22 @@ void mb__report_note(const char *fmt, ...)
     if (!nested) mb__lock(&report_lock);
     va_list ap;
     va_start(ap, fmt);
-    char buf[512];
-    struct mb_buf b;
-    mb__buf_init(&b, buf, sizeof buf);
-    mb__buf_printf(&b, "==%d== memboss: note: ", (int)getpid());
-    mb__buf_vprintf(&b, fmt, ap);
-    emit(&b);
+    own_line("note: ", "", fmt, ap);
     va_end(ap);
     if (!nested) mb__unlock(&report_lock);
+}
+
+/* Fast mode's hardening: one line, then SIGABRT. The report lock is not taken (the
+ * interrupted code may hold it, in a signal handler that frees): one write(2) of one line
+ * does not interleave with another report's lines mid-line. */
+void mb__report_stop(const char *fmt, ...)
+{
+    atomic_fetch_add(&mb__findings, 1);
+    va_list ap;
+    va_start(ap, fmt);
+    own_line("", " \xe2\x80\x94 stopping", fmt, ap); /* an em dash */
+    va_end(ap);
+    abort();
 }
 
 /* Under `memboss run`, each process with findings leaves its count in the status
