@@ -118,8 +118,8 @@ $(FUZZ_DIR)/libmemboss.a: $(FUZZ_RT_OBJS)
 
 $(FUZZ_DIR)/fuzz_heap: fuzz/fuzz_heap.c $(FUZZ_DIR)/libmemboss.a include/memboss.h
 	$(call say,FUZZCC  $<)
-	$(Q)$(FUZZ_CC) $(STD) $(WARN) -O2 -g -Iinclude -fno-builtin-malloc -fno-builtin-calloc \
-	    -fno-builtin-realloc -fno-builtin-free -fsanitize=fuzzer $(FUZZ_UBSAN) \
+	$(Q)$(FUZZ_CC) $(STD) $(WARN) -O2 -g -Iinclude -fno-builtin \
+	    -fsanitize=fuzzer $(FUZZ_UBSAN) \
 	    -o $@ $< $(FUZZ_DIR)/libmemboss.a -lpthread
 
 $(FUZZ_DIR)/fuzz_options: fuzz/fuzz_options.c src/options.c src/report/fmt.c $(RT_HDRS)

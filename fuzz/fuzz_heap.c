@@ -156,7 +156,7 @@ NO_COVERAGE static void fill(uint8_t *b, size_t from, size_t to, uint64_t seed)
     for (; i < to && (i % 8 || ((uintptr_t)(b + i) & 7)); i++) b[i] = pat(seed, i);
     for (; i + 8 <= to && !((uintptr_t)(b + i) & 7); i += 8) {
         uint64_t v = mix(seed, i / 8);
-        memcpy(b + i, &v, 8);
+        __builtin_memcpy(b + i, &v, 8);
     }
     for (; i < to; i++) b[i] = pat(seed, i);
 }
@@ -166,7 +166,7 @@ NO_COVERAGE static size_t verify(const uint8_t *b, size_t n, uint64_t seed)
     if (!((uintptr_t)b & 7))
         for (; i + 8 <= n; i += 8) {
             uint64_t v;
-            memcpy(&v, b + i, 8);
+            __builtin_memcpy(&v, b + i, 8);
             if (v != mix(seed, i / 8)) break;
         }
     for (; i < n; i++)
@@ -178,7 +178,7 @@ NO_COVERAGE static size_t first_nonzero(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     for (uint64_t v; i + 8 <= n; i += 8)
-        if (memcpy(&v, p + i, 8), v) break;
+        if (__builtin_memcpy(&v, p + i, 8), v) break;
     for (; i < n; i++)
         if (p[i]) return i;
     return SIZE_MAX;
