@@ -31,7 +31,8 @@ STRESS_SRCS := $(filter-out tests/stress/dl_lib.c,$(wildcard tests/stress/*.c))
 STRESS_BINS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS)) \
                $(BUILD)/stress/libstress_dl.so
 
-.PHONY: all deps deps-test demo check install clean examples tests bench-micro bench-leak
+.PHONY: all deps deps-test deps-fuzz demo check install clean examples tests bench-micro bench-leak \
+        fuzz fuzz-quick fuzz-build
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -87,6 +88,9 @@ deps:
 deps-test:
 	@sh mk/deps.sh test
 
+deps-fuzz:
+	@sh mk/deps.sh fuzz
+
 examples: all
 	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))
 
@@ -105,6 +109,52 @@ bench-leak: all
 	@$(CC) -O2 -o $(BUILD)/leak_scan bench/leak_scan.c
 	@for n in 100000 1000000; do \
 	    LD_PRELOAD=$(BUILD)/libmemboss.so MEMBOSS_OPTIONS=mode=check:guard_max=0 $(BUILD)/leak_scan $$n; done
+
+# ---- fuzzing: libFuzzer harnesses, built with clang (docs/fuzzing.md) --------------------
+# fuzz_heap links an instrumented copy of the runtime (coverage for the fuzzer, UBSan with
+# trapping, without a runtime: an ud2, a SIGILL the fuzzer records): memboss is that program's malloc, so no
+# AddressSanitizer there. fuzz_options links the parser's two files with ASan and UBSan.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_UBSAN   := -fsanitize=undefined -fsanitize-trap=undefined
+FUZZ_RT_OBJS := $(patsubst src/%.c,$(FUZZ_DIR)/obj/rt/%.o,$(RT_SRCS))
+FUZZ_BINS    := $(FUZZ_DIR)/fuzz_heap $(FUZZ_DIR)/fuzz_options
+
+$(FUZZ_DIR)/obj/rt/%.o: src/%.c $(RT_HDRS)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC  $<)
+	$(Q)$(FUZZ_CC) $(RT_FLAGS) -fsanitize=fuzzer-no-link $(FUZZ_UBSAN) -c $< -o $@
+
+$(FUZZ_DIR)/libmemboss.a: $(FUZZ_RT_OBJS)
+	@rm -f $@
+	$(call say,AR      $@)
+	$(Q)ar rcs $@ $(FUZZ_RT_OBJS)
+
+$(FUZZ_DIR)/fuzz_heap: fuzz/fuzz_heap.c $(FUZZ_DIR)/libmemboss.a include/memboss.h
+	$(call say,FUZZCC  $<)
+	$(Q)$(FUZZ_CC) $(STD) $(WARN) -O2 -g -Iinclude -fno-builtin \
+	    -fsanitize=fuzzer $(FUZZ_UBSAN) \
+	    -o $@ $< $(FUZZ_DIR)/libmemboss.a -lpthread
+
+$(FUZZ_DIR)/fuzz_options: fuzz/fuzz_options.c src/options.c src/report/fmt.c $(RT_HDRS)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC  $<)
+	$(Q)$(FUZZ_CC) $(STD) $(WARN) -O1 -g -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< src/options.c src/report/fmt.c
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each harness for FUZZ_SECONDS (fuzz_heap in fast and in check mode); corpora grow in
+# $(BUILD)/fuzz/corpus, findings land in $(BUILD)/fuzz/artifacts.
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# The brief run CI makes.
+fuzz-quick: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh fuzz/run.sh $(FUZZ_DIR) 20
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/memboss $(DESTDIR)$(PREFIX)/include

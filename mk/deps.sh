@@ -3,12 +3,14 @@
 #
 # Checks for the Debian packages memboss needs to build and test. When some are missing:
 # as root it installs them with apt-get; otherwise it prints the apt-get line and fails.
-# clang is not required (only for `make CC=clang`).
+# clang is not required to build (only for `make CC=clang`); `deps.sh fuzz` (make fuzz)
+# also wants clang and its fuzzer and sanitizer runtimes (libclang-rt-14-dev, Debian 12).
 
 # package:command (the command stands in for the package where dpkg does not know it).
 # `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run.
 NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev:"
 [ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3 valgrind:valgrind"
+[ "${1:-}" = fuzz ] && NEEDED="$NEEDED clang:clang libclang-rt-14-dev:"
 
 installed() { # package command
     if command -v dpkg-query >/dev/null 2>&1 &&
@@ -17,6 +19,9 @@ installed() { # package command
     fi
     if [ -n "$2" ]; then
         command -v "$2" >/dev/null 2>&1
+    elif [ "$1" = libclang-rt-14-dev ]; then
+        # clang's libFuzzer runtime
+        clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null | grep -q /
     else
         # libc6-dev: the C library headers and the linker's crt files
         [ -f /usr/include/stdio.h ] && [ -f /usr/include/malloc.h ]
