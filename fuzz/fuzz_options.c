@@ -21,8 +21,6 @@
 
 static int quiet = 1;
 static unsigned long warnings;
-/* FUZZ_OPTIONS_STRICT=1: also round-trip strings that hold a ',' (see below). */
-static int strict;
 
 /* The parser's only way out: its warnings. */
 void mb__os_write_all(int fd, const char *p, size_t n)
@@ -102,10 +100,19 @@ static void put(char *out, size_t *len, const char *s, size_t n)
     out[*len] = 0;
 }
 
-/* A string value that holds a ',' cannot be given back: the parser splits pairs at ','
- * too, so "show_leak_kinds=definite,indirect" (the default's own form, and what
- * `memboss run --show-leak-kinds=definite,indirect` passes) sets "definite" and warns
- * "missing value for 'indirect'". Such strings are copied unless FUZZ_OPTIONS_STRICT. */
+/* A string value that holds ",key=" cannot be given back: the parser starts a new pair
+ * there (so that lists such as show_leak_kinds=definite,indirect stay whole). Such strings
+ * are copied instead. */
+static int splits(const char *v)
+{
+    for (const char *c = strchr(v, ','); c; c = strchr(c + 1, ',')) {
+        const char *p = c + 1;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') p++;
+        if (p > c + 1 && *p == '=') return 1;
+    }
+    return 0;
+}
+
 /* Print o as key=value:... onto text; fields that cannot be printed go to *direct. */
 static void print_options(const struct mb_options *o, char *out, struct mb_options *direct)
 {
@@ -125,7 +132,7 @@ static void print_options(const struct mb_options *o, char *out, struct mb_optio
         direct->name = o->name;                                                               \
     }
 #define MB_OPT_PRINT_STR(name)                                                                \
-    if (strict || !strchr(o->name, ',')) {                                                    \
+    if (!splits(o->name)) {                                                                   \
         put(out, &len, #name "=", sizeof(#name));                                             \
         put(out, &len, o->name, strlen(o->name));                                             \
         SEP();                                                                                \
@@ -143,8 +150,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     quiet = getenv("FUZZ_OPTIONS_VERBOSE") == NULL;
-    const char *st = getenv("FUZZ_OPTIONS_STRICT");
-    strict = st && *st == '1';
     return 0;
 }
 

@@ -2,6 +2,8 @@
  * allocation, no stdio, no strtol (locale). A bad value keeps the default and says so. */
 #include "internal.h"
 
+#include <limits.h>
+
 #include <string.h>
 
 void mb__options_defaults(struct mb_options *o)
@@ -41,12 +43,15 @@ static int parse_int(const char *s, size_t n, long *out)
     }
     if (i < n) { /* size suffix */
         if (i + 1 != n) return -1;
+        unsigned shift;
         switch (s[i]) {
-        case 'k': case 'K': v <<= 10; break;
-        case 'm': case 'M': v <<= 20; break;
-        case 'g': case 'G': v <<= 30; break;
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
         default: return -1;
         }
+        if (v > LONG_MAX >> shift) return -1; /* too large for a long once scaled */
+        v <<= shift;
     }
     *out = v * sign;
     return 0;
