@@ -27,7 +27,7 @@ CLI_LIBS :=
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-test demo check install clean examples tests bench-micro bench-leak
+.PHONY: all deps deps-test demo check check-real install clean examples tests bench-micro bench-leak
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -80,6 +80,11 @@ demo: deps all examples
 
 check: deps-test all tests examples
 	@sh tests/run.sh $(BUILD)
+
+# Real programs and CPython's regression tests under memboss, fast and check mode, compared
+# with the run without memboss (tests/real/check-real.sh; `make check` runs a subset).
+check-real: deps-test all
+	@bash tests/real/check-real.sh $(BUILD)
 
 # A first micro-benchmark: glibc vs memboss fast and check mode, medians, ratios.
 bench-micro: all
