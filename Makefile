@@ -31,8 +31,8 @@ STRESS_SRCS := $(filter-out tests/stress/dl_lib.c,$(wildcard tests/stress/*.c))
 STRESS_BINS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS)) \
                $(BUILD)/stress/libstress_dl.so
 
-.PHONY: all deps deps-test deps-fuzz demo check install clean examples tests bench-micro bench-leak \
-        fuzz fuzz-quick fuzz-build
+.PHONY: all deps deps-test deps-fuzz demo check check-real install clean examples tests bench-micro \
+        bench-leak fuzz fuzz-quick fuzz-build
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -99,6 +99,11 @@ demo: deps all examples
 
 check: deps-test all tests examples
 	@sh tests/run.sh $(BUILD)
+
+# Real programs and CPython's regression tests under memboss, fast and check mode, compared
+# with the run without memboss (tests/real/check-real.sh; `make check` runs a subset).
+check-real: deps-test all
+	@bash tests/real/check-real.sh $(BUILD)
 
 # A first micro-benchmark: glibc vs memboss fast and check mode, medians, ratios.
 bench-micro: all

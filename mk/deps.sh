@@ -9,7 +9,8 @@
 # package:command (the command stands in for the package where dpkg does not know it).
 # `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run.
 NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev:"
-[ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3 valgrind:valgrind"
+[ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3 valgrind:valgrind \
+    python3.11:python3.11 libpython3.11-testsuite: perl:perl ruby:ruby"
 [ "${1:-}" = fuzz ] && NEEDED="$NEEDED clang:clang libclang-rt-14-dev:"
 
 installed() { # package command
@@ -22,6 +23,9 @@ installed() { # package command
     elif [ "$1" = libclang-rt-14-dev ]; then
         # clang's libFuzzer runtime
         clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null | grep -q /
+    elif [ "$1" = libpython3.11-testsuite ]; then
+        # CPython's regression tests, for `make check-real`
+        [ -d /usr/lib/python3.11/test/libregrtest ] && [ -f /usr/lib/python3.11/test/test_dict.py ]
     else
         # libc6-dev: the C library headers and the linker's crt files
         [ -f /usr/include/stdio.h ] && [ -f /usr/include/malloc.h ]

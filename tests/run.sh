@@ -15,7 +15,9 @@
 # 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
 #    bash tests/real/valgrind-leaks.sh BUILDDIR (memboss's definitely-lost leaks in five
-#    real programs, each confirmed by Valgrind on the same workload), also `real N M`.
+#    real programs, each confirmed by Valgrind on the same workload), also `real N M`;
+#    then bash tests/real/check-real.sh --subset BUILDDIR (a few of CPython's regression
+#    test modules in fast and check mode; `make check-real` runs them all), `real N M`.
 # A part that fails without a summary line counts as one failed test. The last line is
 # `N passed, N failed`; the exit status is 0 when nothing failed.
 set -u
@@ -206,6 +208,7 @@ fi
 part behaviour bash tests/behaviour/run.sh "$BUILD"
 part real bash tests/real/run.sh "$BUILD"
 part real bash tests/real/valgrind-leaks.sh "$BUILD"
+part real bash tests/real/check-real.sh --subset "$BUILD"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

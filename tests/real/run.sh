@@ -13,79 +13,11 @@ if [ $# -ne 1 ]; then
     echo "usage: $0 BUILDDIR" >&2
     exit 2
 fi
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "FAIL setup: no directory $1"; echo "real 0 1"; exit 1; }
-LIB=$BUILD/libmemboss.so
-if [ ! -f "$LIB" ]; then
-    echo "FAIL setup: $LIB is missing"
-    echo "real 0 1"
-    exit 1
-fi
-
+REAL_SUMMARY=real
 TIMEOUT=120
-PASSED=0
-FAILED=0
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/memboss-real.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-
-# A stable environment: the same locale and no user configuration for every run.
-export LC_ALL=C TZ=UTC
-export HOME=$WORK/home
-mkdir -p "$HOME"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME="memboss test" GIT_AUTHOR_EMAIL="test@example.invalid"
-export GIT_COMMITTER_NAME="memboss test" GIT_COMMITTER_EMAIL="test@example.invalid"
-export GIT_AUTHOR_DATE="2024-01-01T00:00:00Z" GIT_COMMITTER_DATE="2024-01-01T00:00:00Z"
-unset LD_PRELOAD MEMBOSS_OPTIONS
-
-# run_case NAME FUNCTION: FUNCTION DIR runs the case in directory DIR (fresh, empty) and
-# writes what is to be compared on stdout. Runs it once plainly, then preloaded per mode.
-run_case() {
-    local name=$1 fn=$2 mode dir rc_ref rc out err
-    dir=$WORK/$name.ref
-    mkdir -p "$dir"
-    (cd "$dir" && timeout -k 5 "$TIMEOUT" bash -c "$(declare -f "$fn"); $fn" ) \
-        >"$WORK/$name.ref.out" 2>"$WORK/$name.ref.err"
-    rc_ref=$?
-    for mode in fast check; do
-        dir=$WORK/$name.$mode
-        out=$WORK/$name.$mode.out
-        err=$WORK/$name.$mode.err
-        mkdir -p "$dir"
-        (cd "$dir" && LD_PRELOAD=$LIB MEMBOSS_OPTIONS=mode=$mode \
-            timeout -k 5 "$TIMEOUT" bash -c "$(declare -f "$fn"); $fn") >"$out" 2>"$err"
-        rc=$?
-        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-            fail "$name" "$mode" "timed out after ${TIMEOUT}s" "$err"
-        elif grep -q 'memboss:' "$err"; then
-            fail "$name" "$mode" "memboss reported on stderr" "$err"
-        elif grep -q 'cannot be preloaded' "$err"; then
-            fail "$name" "$mode" "the library was not preloaded" "$err"
-        elif [ "$rc" -ne "$rc_ref" ]; then
-            fail "$name" "$mode" "exit status $rc, without memboss $rc_ref" "$err"
-        elif ! cmp -s "$WORK/$name.ref.out" "$out"; then
-            diff -u "$WORK/$name.ref.out" "$out" >"$WORK/$name.$mode.diff"
-            fail "$name" "$mode" "output differs from the run without memboss" \
-                "$WORK/$name.$mode.diff"
-        else
-            echo "PASS $name [$mode]"
-            PASSED=$((PASSED + 1))
-        fi
-    done
-}
-
-fail() { # name mode reason excerpt-file
-    echo "FAIL $1 [$2]: $3"
-    if [ -s "$4" ]; then
-        head -n 20 "$4" | sed 's/^/    /'
-    fi
-    FAILED=$((FAILED + 1))
-}
-
-have() {
-    if command -v "$1" >/dev/null 2>&1; then return 0; fi
-    echo "SKIP $2: $1 is not installed"
-    return 1
-}
+# shellcheck source=tests/real/lib.sh
+. "$(dirname "$0")/lib.sh"
+real_init "$1"
 
 # ---- the cases: each runs in a fresh empty directory; LD_PRELOAD is inherited --------
 case_ls() {
