@@ -19,6 +19,7 @@ static uint64_t hammer(int id)
     for (long i = 0; i < iters; i++) {
         size_t size = 8 + (size_t)((i + id) % 25);
         unsigned char *volatile p = xmalloc(size);
+        for (size_t k = 0; k < size; k++) p[k] = (unsigned char)k;
         for (long w = 0; w < writes; w++) p[w % size] = (unsigned char)(p[w % size] + w);
         h += p[0];
         free(p);
