@@ -27,7 +27,8 @@ CLI_LIBS :=
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-test demo check install clean examples tests bench-micro bench-leak
+.PHONY: all deps deps-test deps-bench demo check install clean examples tests bench-micro bench-leak \
+        bench bench-quick
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -72,6 +73,9 @@ deps:
 deps-test:
 	@sh mk/deps.sh test
 
+deps-bench:
+	@sh mk/deps.sh bench
+
 examples: all
 	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))
 
@@ -90,6 +94,15 @@ bench-leak: all
 	@$(CC) -O2 -o $(BUILD)/leak_scan bench/leak_scan.c
 	@for n in 100000 1000000; do \
 	    LD_PRELOAD=$(BUILD)/libmemboss.so MEMBOSS_OPTIONS=mode=check:guard_max=0 $(BUILD)/leak_scan $$n; done
+
+# The benchmark (bench/README.md): memboss fast mode against glibc, jemalloc, tcmalloc and
+# mimalloc on workloads and real programs; check mode against Valgrind and ASan. Tables and
+# a chart in bench/results/. bench: about 10 minutes on 2 cores; bench-quick: about 1.
+bench: deps-bench all
+	@python3 bench/run.py --build $(BUILD)
+
+bench-quick: deps-bench all
+	@python3 bench/run.py --quick --build $(BUILD) --out bench/results/quick
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/memboss $(DESTDIR)$(PREFIX)/include

@@ -136,7 +136,7 @@ def workloads(bdir, quick, threads):
     smt = os.path.join(bdir, "factor.smt2")
     smt_file(smt, 1 if quick else 2)
     csrc = os.path.join(bdir, "cc1-input.c")
-    gen_c_file(csrc, 60 if quick else 600)
+    gen_c_file(csrc, 8 if quick else 40)
     py = shutil.which("python3.11") or "/usr/bin/python3.11"
     wl += [
         ("python3", [py, os.path.join(P, "dicts.py"), str(ps)],
@@ -310,11 +310,11 @@ def svg_chart(med, wl, allocs, path, note):
         fh.write("\n".join(s) + "\n")
 
 
-def callgrind_pairs(allocs, bdir, tmp, env_of):
+def callgrind_pairs(allocs, bdir, tmp, env_of, quick):
     """Instructions per malloc+free pair: callgrind's total for N2 and N1 pairs, the
     difference over N2 - N1 (start-up and exit cancel out). Includes the loop's own
     instructions, the same for every allocator."""
-    n1, n2 = 0.005, 0.01  # x 40e6 pairs
+    n1, n2 = (0.0005, 0.001) if quick else (0.0025, 0.005)  # x 40e6 pairs
     out = {}
     for a in allocs:
         tot = []
@@ -369,7 +369,8 @@ def main():
     try:
         print(f"bench: verifying the preloads and outputs ({len(wl)} workloads)", flush=True)
         ref = verify(allocs, wl, tmp, os.path.join(bdir, "probe.so"), fast_env)
-        print(f"bench: the fast table, {reps} interleaved repetitions", flush=True)
+        print(f"bench: the fast table, {reps} interleaved repetitions "
+              f"({time.time() - start:.0f} s so far)", flush=True)
         med = median_runs(allocs, wl, reps, tmp, ref, fast_env)
         table, _ = fast_tables(med, wl, allocs)
         cpu = os.cpu_count()
@@ -390,6 +391,7 @@ def main():
         print(table)
         if args.skip_check:
             return
+        print(f"bench: {time.time() - start:.0f} s so far", flush=True)
         check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -449,10 +451,12 @@ def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
     cg_allocs["memboss check"] = lib
     cg = callgrind_pairs(cg_allocs, bdir, tmp,
                          lambda a: {"MEMBOSS_OPTIONS": "mode=check"} if a == "memboss check"
-                         else {})
+                         else {}, args.quick)
+    pairs = "20k and 40k" if args.quick else "100k and 200k"
     md.append("### Instructions per malloc+free pair (callgrind, `pairs` workload)\n")
-    md.append("Counted by `valgrind --tool=callgrind` over 400k and 200k pairs of 16..128-byte "
-              "blocks, the difference divided by 200k: start-up and exit cancel out. The "
+    md.append(f"Counted by `valgrind --tool=callgrind` over {pairs} pairs of 16..128-byte "
+              "blocks, the difference of the totals divided by the difference of the counts: "
+              "start-up and exit cancel out. The "
               "count includes the benchmark loop's own instructions (about 20, the same "
               "for every allocator). Instruction counts do not drift with machine load.\n")
     md.append("| allocator | instructions per pair |")
