@@ -117,8 +117,8 @@ def smt_file(path, problems):
 
 def workloads(bdir, quick, threads):
     """(name, argv, extra env, stdin file or None, is a C workload)."""
-    cs = 0.05 if quick else 0.5  # the C workloads' scale
-    ps = 0.03 if quick else 0.3  # the scripts' scale
+    cs = 0.05 if quick else 0.4  # the C workloads' scale
+    ps = 0.03 if quick else 0.25  # the scripts' scale
     P = os.path.join(BENCH, "programs")
     wl = []
     for w in C_WORKLOADS:
@@ -400,12 +400,14 @@ def main():
 
 def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
     """memboss check mode against native, Valgrind memcheck and ASan, on the C workloads
-    at 1/10 of the fast table's scale; then callgrind's instructions per pair."""
+    at 1/10 (quick) or 1/40 of the fast table's scale; then callgrind's instructions per
+    pair."""
+    div = 10 if args.quick else 40
     cwl = []
     for name, argv, env, stdin, is_c in wl:
         if is_c:
             av = list(argv)
-            av[1] = str(float(av[1]) / 10)
+            av[1] = str(float(av[1]) / div)
             cwl.append((name, av, env, stdin, is_c))
     tools = {"native": None, "memboss fast": lib, "memboss check": lib, "memcheck": None,
              "ASan": None}
@@ -415,7 +417,7 @@ def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
                          if a == "memcheck" else None)
     argv_of = lambda a, av: ([os.path.join(bdir, "asan", os.path.basename(av[0]))] + av[1:]
                              if a == "ASan" else av)
-    print(f"bench: the checker table ({len(cwl)} C workloads at 1/10 scale)", flush=True)
+    print(f"bench: the checker table ({len(cwl)} C workloads at 1/{div} scale)", flush=True)
     ref = {}
     for name, argv, env, stdin, _ in cwl:
         ref[name] = run(argv, env, stdin, None, tmp)[3]
@@ -423,7 +425,7 @@ def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
     med = median_runs(tools, cwl, creps, tmp, ref, env_of, wrap_of, argv_of, allow_rc=True)
     cols = list(tools)[1:]
     md = [f"# memboss benchmark: check mode against Valgrind memcheck and ASan\n",
-          f"`{cmd}`, {stamp}; the C workloads at 1/10 of the fast table's scale; medians of "
+          f"`{cmd}`, {stamp}; the C workloads at 1/{div} of the fast table's scale; medians of "
           f"{creps} interleaved runs. Ratios to the native run (glibc, no tool); leak "
           f"checking at exit on in all three checkers (memboss `leak_check=1`, memcheck "
           f"`--leak-check=summary`, LeakSanitizer). The ASan column is a clang "
