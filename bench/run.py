@@ -340,6 +340,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(BENCH, "results"))
     ap.add_argument("--reps", type=int)
     ap.add_argument("--only", help="comma-separated workload names")
+    ap.add_argument("--threads", default="1,2",
+                    help="thread counts for prodcons and churn (default 1,2)")
     ap.add_argument("--skip-check", action="store_true", help="only the fast table")
     args = ap.parse_args()
     reps = args.reps or (3 if args.quick else 5)
@@ -360,7 +362,7 @@ def main():
         allocs[name] = find_peer(pkg, so)
     allocs["memboss"] = lib
     fast_env = lambda a: {}
-    wl = workloads(bdir, args.quick, [1, 2])
+    wl = workloads(bdir, args.quick, [int(t) for t in args.threads.split(",")])
     if args.only:
         keep = args.only.split(",")
         wl = [w for w in wl if w[0] in keep or w[0].split("-")[0] in keep]
