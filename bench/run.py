@@ -117,7 +117,7 @@ def smt_file(path, problems):
 
 def workloads(bdir, quick, threads):
     """(name, argv, extra env, stdin file or None, is a C workload)."""
-    cs = 0.05 if quick else 0.4  # the C workloads' scale
+    cs = 0.05 if quick else 0.8  # the C workloads' scale
     ps = 0.03 if quick else 0.25  # the scripts' scale
     P = os.path.join(BENCH, "programs")
     wl = []
@@ -369,7 +369,8 @@ def main():
     mode = "quick" if args.quick else "full"
     tmp = tempfile.mkdtemp(prefix="memboss-bench.")
     try:
-        print(f"bench: verifying the preloads and outputs ({len(wl)} workloads)", flush=True)
+        print(f"bench: load average {os.getloadavg()[0]:.2f} at the start", flush=True)
+    print(f"bench: verifying the preloads and outputs ({len(wl)} workloads)", flush=True)
         ref = verify(allocs, wl, tmp, os.path.join(bdir, "probe.so"), fast_env)
         print(f"bench: the fast table, {reps} interleaved repetitions "
               f"({time.time() - start:.0f} s so far)", flush=True)
@@ -404,7 +405,7 @@ def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
     """memboss check mode against native, Valgrind memcheck and ASan, on the C workloads
     at 1/10 (quick) or 1/40 of the fast table's scale; then callgrind's instructions per
     pair."""
-    div = 10 if args.quick else 40
+    div = 10 if args.quick else 80
     cwl = []
     for name, argv, env, stdin, is_c in wl:
         if is_c:
