@@ -370,7 +370,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="memboss-bench.")
     try:
         print(f"bench: load average {os.getloadavg()[0]:.2f} at the start", flush=True)
-    print(f"bench: verifying the preloads and outputs ({len(wl)} workloads)", flush=True)
+        print(f"bench: verifying the preloads and outputs ({len(wl)} workloads)", flush=True)
         ref = verify(allocs, wl, tmp, os.path.join(bdir, "probe.so"), fast_env)
         print(f"bench: the fast table, {reps} interleaved repetitions "
               f"({time.time() - start:.0f} s so far)", flush=True)
