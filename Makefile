@@ -31,8 +31,8 @@ STRESS_SRCS := $(filter-out tests/stress/dl_lib.c,$(wildcard tests/stress/*.c))
 STRESS_BINS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS)) \
                $(BUILD)/stress/libstress_dl.so
 
-.PHONY: all deps deps-test deps-fuzz demo check check-real install clean examples tests bench-micro \
-        bench-leak fuzz fuzz-quick fuzz-build
+.PHONY: all deps deps-test deps-fuzz deps-bench demo check check-real install clean examples \
+        tests bench-micro bench-leak bench bench-quick fuzz fuzz-quick fuzz-build
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -90,6 +90,9 @@ deps-test:
 
 deps-fuzz:
 	@sh mk/deps.sh fuzz
+
+deps-bench:
+	@sh mk/deps.sh bench
 
 examples: all
 	@$(MAKE) --no-print-directory -C examples BUILD=$(abspath $(BUILD))
@@ -160,6 +163,15 @@ fuzz: deps-fuzz
 fuzz-quick: deps-fuzz
 	@$(MAKE) --no-print-directory fuzz-build
 	@sh fuzz/run.sh $(FUZZ_DIR) 20
+
+# The benchmark (bench/README.md): memboss fast mode against glibc, jemalloc, tcmalloc and
+# mimalloc on workloads and real programs; check mode against Valgrind and ASan. Tables and
+# a chart in bench/results/. bench: about 10 minutes on 2 cores; bench-quick: about 1.
+bench: deps-bench all
+	@python3 bench/run.py --build $(BUILD)
+
+bench-quick: deps-bench all
+	@python3 bench/run.py --quick --build $(BUILD) --out bench/results/quick
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/memboss $(DESTDIR)$(PREFIX)/include

@@ -1,5 +1,6 @@
 #!/bin/sh
-# memboss: the deps step (`make deps`, run by `make demo`; `make deps-test`, run by `make check`).
+# memboss: the deps step (`make deps`, run by `make demo`; `make deps-test`, run by `make check`;
+# `make deps-bench`, run by `make bench` and `make bench-quick`).
 #
 # Checks for the Debian packages memboss needs to build and test. When some are missing:
 # as root it installs them with apt-get; otherwise it prints the apt-get line and fails.
@@ -7,18 +8,25 @@
 # also wants clang and its fuzzer and sanitizer runtimes (libclang-rt-14-dev, Debian 12).
 
 # package:command (the command stands in for the package where dpkg does not know it).
-# `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run.
+# A command of "-": only dpkg can tell (a library package).
+# `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run;
+# `deps.sh bench`: the benchmark's peers (jemalloc, tcmalloc, mimalloc), its checkers
+# (Valgrind, clang for the ASan build) and its real programs.
 NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev:"
 [ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3 valgrind:valgrind \
     python3.11:python3.11 libpython3.11-testsuite: perl:perl ruby:ruby"
 [ "${1:-}" = fuzz ] && NEEDED="$NEEDED clang:clang libclang-rt-14-dev:"
+[ "${1:-}" = bench ] && NEEDED="$NEEDED libjemalloc2:- libtcmalloc-minimal4:- libmimalloc2.0:- \
+valgrind:valgrind clang:clang python3.11:python3.11 sqlite3:sqlite3 z3:z3 ruby:ruby perl:perl"
 
 installed() { # package command
     if command -v dpkg-query >/dev/null 2>&1 &&
         [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; then
         return 0
     fi
-    if [ -n "$2" ]; then
+    if [ "$2" = - ]; then
+        return 1
+    elif [ -n "$2" ]; then
         command -v "$2" >/dev/null 2>&1
     elif [ "$1" = libclang-rt-14-dev ]; then
         # clang's libFuzzer runtime
