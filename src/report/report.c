@@ -50,6 +50,7 @@ static int high_fd_floor(void)
 /* Makes fd (ours, or 2) the report descriptor, moved high when possible. */
 static void set_out_fd(int fd)
 {
+    if (fd == 2 && !mb__opt.stderr_copy) return; /* reports go to whatever fd 2 is then */
     int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd_floor());
     if (high >= 0) {
         if (fd != 2) close(fd);
