@@ -18,8 +18,8 @@
 #define RUN_LISTS 65                                    /* exact lists for 1..64 pages     */
 #define GUARD_LIVE_MAX 24000                            /* of 65530 mappings by default    */
 #define MAP_RESERVE 1024       /* mappings left to the program and the heap: guarding stops */
-#define MAP_CHECK_EVERY 64     /* guarded allocations between two counts of the mappings,  */
-#define MAP_CHECK_NEAR 8       /* ... and once more than half the limit is in use          */
+#define MAP_CHECK_MIN 8        /* fewest guarded allocations between two counts of mappings */
+#define MAP_BACKOFF_MAX 65536
 
 struct guard_region {
     uint8_t kind; /* MB_REGION_GUARD: what the region map points to */
@@ -42,8 +42,9 @@ static unsigned long sample_tick;
 static int degraded;                   /* a mapping failed: canaries only from now on    */
 static long map_limit;                 /* vm.max_map_count; 0 not read yet, -1 unknown   */
 static int map_tight;                  /* within MAP_RESERVE of it: no new guard pages   */
-static unsigned long map_tick;
-static unsigned map_every = MAP_CHECK_EVERY;
+static unsigned long guard_asks;       /* allocations the budget chose for a guard page   */
+static unsigned long map_due;          /* guard_asks at which mappings are counted next   */
+static unsigned long map_backoff = MAP_CHECK_MIN; /* while tight: asks between counts, doubling      */
 static mb_lock guard_lock;
 
 void mb__guard_init(void)
@@ -84,8 +85,11 @@ static void count_mapping(uintptr_t lo, uintptr_t hi, const char *perms, const c
 
 /* The process's own mappings count too (a program may use most of the kernel's limit):
  * guard pages stop while fewer than MAP_RESERVE mappings are left, so that canary blocks,
- * the heap and the program still get theirs; they resume when mappings are freed. Counted
- * every MAP_CHECK_EVERY guarded allocations (each adds at most two), more often when near. */
+ * the heap and the program still get theirs; they resume when mappings are freed. Reading
+ * /proc/self/maps costs time in proportion to the mappings, so the next count comes after a
+ * quarter of the headroom in guarded allocations (each adds at most two mappings): far from
+ * the limit rarely, near it every MAP_CHECK_MIN; while past it, less and less often (up to
+ * MAP_BACKOFF_MAX), since a program at the limit tends to stay there. */
 static void map_check(void)
 {
     if (!map_limit) {
@@ -100,13 +104,19 @@ static void map_check(void)
             if (v > 2 * MAP_RESERVE) map_limit = v;
         }
     }
-    if (map_limit < 0) return;
+    if (map_limit < 0) {
+        map_due = ~0UL;
+        return;
+    }
     long n = 0;
     mb__report_hold(1); /* where.c's maps reader is shared with reports */
     mb__where_foreach_mapping(count_mapping, &n);
     mb__report_hold(0);
     int tight = n > map_limit - MAP_RESERVE;
-    map_every = n > map_limit / 2 ? MAP_CHECK_NEAR : MAP_CHECK_EVERY;
+    long headroom = map_limit - MAP_RESERVE - n;
+    if (!tight) map_backoff = MAP_CHECK_MIN;
+    else if (map_backoff < MAP_BACKOFF_MAX) map_backoff *= 2;
+    map_due = guard_asks + (headroom / 4 > (long)map_backoff ? (unsigned long)headroom / 4 : map_backoff);
     if (tight && !map_tight) {
         static int said;
         if (!said) {
@@ -125,7 +135,10 @@ static void map_check(void)
 static int may_guard(void)
 {
     if (!arena || degraded) return 0;
-    if (map_tick++ % map_every == 0) map_check();
+    if ((long)guarded_total >= mb__opt.guard_max &&
+        !(mb__opt.guard_sample > 0 && ++sample_tick % (unsigned long)mb__opt.guard_sample == 0))
+        return 0;
+    if (guard_asks++ >= map_due) map_check();
     if (map_tight) return 0;
     if (guarded_count >= GUARD_LIVE_MAX) {
         static int said;
@@ -137,8 +150,7 @@ static int may_guard(void)
         }
         return 0;
     }
-    if ((long)guarded_total < mb__opt.guard_max) return 1;
-    return mb__opt.guard_sample > 0 && ++sample_tick % (unsigned long)mb__opt.guard_sample == 0;
+    return 1;
 }
 
 /* Largest power of two not above size, at most MB_ALIGN: enough for any object that fits. */
