@@ -23,6 +23,10 @@ RT_HDRS  := $(wildcard src/*.h src/*/*.h src/*.def include/*.h)
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst cli/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRCS))
 CLI_LIBS :=
+# Everything of the command but main: what its unit tests (tests/cli/*.c) link.
+CLI_LIB_OBJS := $(filter-out $(BUILD)/obj/cli/memboss.o,$(CLI_OBJS))
+CLI_TEST_SRCS := $(wildcard tests/cli/*.c)
+CLI_TEST_BINS := $(patsubst tests/cli/%.c,$(BUILD)/tests/cli/%,$(CLI_TEST_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -80,7 +84,14 @@ $(BUILD)/stress/libstress_dl.so: tests/stress/dl_lib.c tests/stress/stress.h tes
 	$(call say,CC      $<)
 	$(Q)$(CC) $(STD) $(WARN) -O1 -g -fPIC -shared -o $@ $<
 
-tests: $(UNIT_BINS) $(STRESS_BINS)
+# The command's unit tests: one program per file of tests/cli/, linked with the command's
+# objects (not its main).
+$(BUILD)/tests/cli/%: tests/cli/%.c $(CLI_LIB_OBJS) $(wildcard cli/*.h) tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(call say,CC      $<)
+	$(Q)$(CC) $(CLI_FLAGS) -Icli -o $@ $< $(CLI_LIB_OBJS) $(CLI_LIBS)
+
+tests: $(UNIT_BINS) $(STRESS_BINS) $(CLI_TEST_BINS)
 
 deps:
 	@sh mk/deps.sh
