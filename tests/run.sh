@@ -120,6 +120,13 @@ if [ "$found" -eq 0 ]; then
     FAILED=$((FAILED + 1))
 fi
 
+# The command's own unit tests (tests/cli/): ordinary programs, run from the source tree
+# (they may read fixtures under tests/cli/).
+for t in "$BUILD"/tests/cli/*; do
+    if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
+    unit "cli $(basename "$t")" "$t"
+done
+
 # The thread stress test against the C library's malloc, then with memboss preloaded.
 mkdir -p "$BUILD/tests-glibc"
 echo "== unit test_threads, built without memboss"
