@@ -69,6 +69,7 @@ struct cli_region {
     char perms[5];
     uint64_t offset;
     char *path;  /* the mapped file, "[heap]", "[stack]", or NULL                       */
+    char *kind;  /* the runtime's class of the region (docs/events.md: file, heap, guard...) */
     char *label; /* what the post's picture calls it: ".text of prog", ".bss of prog",
                   * "heap (memboss)", "stack of thread 4242", "guard page", "mmap" ... */
     int has_addr; /* the finding's address lies in it                                  */
@@ -93,6 +94,7 @@ struct cli_finding {
     int has_access;
     uint64_t access_addr;
     int access_tid;
+    char access_how[8]; /* "read", "write", "free" (a pointer given to free/realloc), "" unknown */
     size_t nregs;
     struct cli_reg *regs;
     struct cli_insn insn; /* insn.nbytes == 0: no instruction recorded                   */
@@ -104,6 +106,7 @@ struct cli_finding {
     /* Leaks only: */
     uint64_t leak_bytes;
     uint64_t leak_blocks;
+    char leak_kind[12]; /* "definite", "indirect", "possible", "reachable"                */
     /* --show-map: */
     size_t nregions;
     struct cli_region *regions;
