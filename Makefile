@@ -22,7 +22,8 @@ RT_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/rt/%.o,$(RT_SRCS))
 RT_HDRS  := $(wildcard src/*.h src/*/*.h src/*.def include/*.h)
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst cli/%.c,$(BUILD)/obj/cli/%.o,$(CLI_SRCS))
-CLI_LIBS :=
+# The command's libraries: elfutils libdw (source lines) and capstone (instructions).
+CLI_LIBS := $(shell pkg-config --libs libdw capstone 2>/dev/null || echo -ldw -lelf -lcapstone)
 # Everything of the command but main: what its unit tests (tests/cli/*.c) link.
 CLI_LIB_OBJS := $(filter-out $(BUILD)/obj/cli/memboss.o,$(CLI_OBJS))
 CLI_TEST_SRCS := $(wildcard tests/cli/*.c)

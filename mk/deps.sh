@@ -12,7 +12,7 @@
 # `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run;
 # `deps.sh bench`: the benchmark's peers (jemalloc, tcmalloc, mimalloc), its checkers
 # (Valgrind, clang for the ASan build) and its real programs.
-NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev:"
+NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev: libdw-dev: libcapstone-dev:"
 [ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3 valgrind:valgrind \
     python3.11:python3.11 libpython3.11-testsuite: perl:perl ruby:ruby"
 [ "${1:-}" = fuzz ] && NEEDED="$NEEDED clang:clang libclang-rt-14-dev:"
@@ -28,6 +28,12 @@ installed() { # package command
         return 1
     elif [ -n "$2" ]; then
         command -v "$2" >/dev/null 2>&1
+    elif [ "$1" = libdw-dev ]; then
+        # elfutils: the command's source lines
+        [ -f /usr/include/elfutils/libdw.h ] && [ -f /usr/include/elfutils/libdwfl.h ]
+    elif [ "$1" = libcapstone-dev ]; then
+        # the command's disassembler
+        [ -f /usr/include/capstone/capstone.h ]
     elif [ "$1" = libclang-rt-14-dev ]; then
         # clang's libFuzzer runtime
         clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null | grep -q /
