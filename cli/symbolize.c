@@ -170,6 +170,10 @@ static void symbolize_frame(struct cli_frame *fr)
 
 void cli_symbolize_findings(struct cli_findings *all)
 {
+    /* Local files only: libdwfl would otherwise ask the debuginfod servers the environment
+     * names (Debian sets one) for every module without DWARF, over the network. */
+    if (!getenv("MEMBOSS_DEBUGINFOD"))
+        unsetenv("DEBUGINFOD_URLS");
     for (size_t i = 0; i < all->n; i++) {
         struct cli_finding *f = &all->v[i];
         for (size_t s = 0; s < f->nstacks; s++)
