@@ -58,6 +58,20 @@ static const char lib_src[] =
     "    return lib_helper(x) * 2;\n"
     "}\n";
 
+/* The label marks the first instruction of the inlined body, in the function outer. */
+static const char inl_src[] =
+    "/* fixture: a function inlined into another, optimized */\n"
+    "static inline __attribute__((always_inline)) int inner(volatile int *p)\n"
+    "{\n"
+    "    __asm__ volatile(\".globl inl_mark\\ninl_mark:\");\n"
+    "    return *p * 3; /* MARK-INNER */\n"
+    "}\n"
+    "\n"
+    "int outer(volatile int *p)\n"
+    "{\n"
+    "    return inner(p) + 1;\n"
+    "}\n";
+
 static char *path_of(const char *name)
 {
     static char bufs[8][512];
@@ -189,8 +203,10 @@ static void nasm_program(void)
 static void c_programs(void)
 {
     if (!write_file("fixc.c", c_src) || !write_file("fixlib.c", lib_src) ||
+        !write_file("inl.c", inl_src) ||
         !sh("gcc -g -O0 -fPIE -pie -o fixc fixc.c && "
             "gcc -g -O0 -fPIC -shared -o libfix.so fixlib.c && "
+            "gcc -g -O2 -fPIC -shared -o libinl.so inl.c && "
             "objcopy --only-keep-debug fixc fixc.debug && "
             "objcopy --strip-debug --add-gnu-debuglink=fixc.debug fixc fixc-linked && "
             "objcopy --strip-debug fixc fixc-stripped"))
@@ -223,6 +239,14 @@ static void c_programs(void)
     fr = look_up("libfix.so", lib, 0, NULL);
     CHECK(fr.src_function && strcmp(fr.src_function, "lib_fn") == 0);
     check_line("shared library", fr, "fixlib.c", marker_line(lib_src, "MARK-LIB"));
+
+    /* inlined code: the innermost function and its line */
+    uint64_t inl = symbol("libinl.so", "inl_mark");
+    CHECK(inl > 0);
+    fr = look_up("libinl.so", inl, 0, NULL);
+    CHECKF(fr.src_function && strcmp(fr.src_function, "inner") == 0, "inlined: %s",
+           fr.src_function ? fr.src_function : "(none)");
+    check_line("inlined", fr, "inl.c", marker_line(inl_src, "MARK-INNER"));
 }
 
 static void edge_cases(void)
