@@ -253,6 +253,8 @@ static void edge_cases(void)
 {
     struct cli_frame fr = look_up("no-such-module", 0x1000, 0, NULL);
     CHECK(fr.file == NULL && fr.line == 0 && fr.src_function == NULL);
+    fr = look_up("fix.asm", 0x10, 0, NULL); /* not an ELF file */
+    CHECK(fr.file == NULL && fr.line == 0 && fr.src_function == NULL);
     fr.module = NULL; /* a frame outside every module stays as it is */
     struct cli_stack st = {NULL, 0, 1, &fr};
     struct cli_finding f = {0};
