@@ -93,6 +93,14 @@ static const char *suppressor(struct cli_finding *f)
     return f->suppressed_by ? f->suppressed_by : "";
 }
 
+/* Which entry suppresses a finding of kind whose stack is frames[0..n). */
+#define EXPECT(kind, frames, n, name)                                                         \
+    do {                                                                                       \
+        struct cli_stack st_;                                                                  \
+        struct cli_finding f_ = finding(kind, &st_, frames, n);                                \
+        CHECK_SUPP(&f_, name);                                                                 \
+    } while (0)
+
 #define CHECK_SUPP(f, name)                                                                   \
     do {                                                                                       \
         const char *got_ = suppressor(f);                                                      \
@@ -122,17 +130,14 @@ static void good_file(void)
               "{\n  no frames\n  memboss:double-fre?\n}\n");
     struct cli_stack st;
     struct cli_frame a[] = {frame("main", "/bin/prog", NULL, 0)};
-    struct cli_finding f = finding("heap-buffer-overflow", &st, a, 1);
-    CHECK_SUPP(&f, "first one");
+    EXPECT("heap-buffer-overflow", a, 1, "first one");
     struct cli_frame b[] = {frame("make", "/bin/prog", "/src/alloc.c", 12), frame("main", "/bin/prog", NULL, 0),
                             frame("__libc_start_call_main", "/usr/lib/x86_64-linux-gnu/libc.so.6", NULL, 0)};
-    f = finding("leak", &st, b, 3);
+    struct cli_finding f = finding("leak", &st, b, 3);
     strcpy(f.leak_kind, "possible");
     CHECK_SUPP(&f, "second");
-    f = finding("double-free", &st, a, 1);
-    CHECK_SUPP(&f, "no frames");
-    f = finding("invalid-free", &st, a, 1);
-    CHECK_SUPP(&f, "");
+    EXPECT("double-free", a, 1, "no frames");
+    EXPECT("invalid-free", a, 1, "");
 }
 
 static void several_files(void)
@@ -141,11 +146,10 @@ static void several_files(void)
     load_text("{\n from the second file\n memboss:*\n fun:*\n}\n");
     struct cli_stack st;
     struct cli_frame a[] = {frame("f", NULL, NULL, 0)};
-    struct cli_finding f = finding("segv", &st, a, 1);
-    CHECK_SUPP(&f, "from the first file"); /* the first entry loaded wins */
-    f = finding("leak", &st, a, 1);
-    CHECK_SUPP(&f, "from the second file");
+    EXPECT("segv", a, 1, "from the first file"); /* the first entry loaded wins */
+    EXPECT("leak", a, 1, "from the second file");
     /* a finding already marked keeps its mark */
+    struct cli_finding f = finding("leak", &st, a, 1);
     f.suppressed_by = "earlier";
     struct cli_findings all = {.n = 1, .v = &f};
     cli_suppress_apply(&all);
@@ -216,24 +220,15 @@ static void kinds(void)
               "{\n heap glob\n memboss:heap-*\n ...\n}\n"
               "{\n one char\n memboss:seg?\n ...\n}\n"
               "{\n class\n memboss:[bn]u*\n ...\n}\n");
-    struct cli_stack st;
     struct cli_frame a[] = {frame("main", "/bin/prog", NULL, 0)};
-    struct cli_finding f = finding("double-free", &st, a, 1);
-    CHECK_SUPP(&f, "exact");
-    f = finding("heap-use-after-free", &st, a, 1);
-    CHECK_SUPP(&f, "heap glob");
-    f = finding("heap-buffer-overflow", &st, a, 1);
-    CHECK_SUPP(&f, "heap glob");
-    f = finding("segv", &st, a, 1);
-    CHECK_SUPP(&f, "one char");
-    f = finding("bus-error", &st, a, 1);
-    CHECK_SUPP(&f, "class");
-    f = finding("null-dereference", &st, a, 1);
-    CHECK_SUPP(&f, "class");
-    f = finding("invalid-free", &st, a, 1);
-    CHECK_SUPP(&f, "");
-    f = finding("write-after-free", &st, a, 1);
-    CHECK_SUPP(&f, "");
+    EXPECT("double-free", a, 1, "exact");
+    EXPECT("heap-use-after-free", a, 1, "heap glob");
+    EXPECT("heap-buffer-overflow", a, 1, "heap glob");
+    EXPECT("segv", a, 1, "one char");
+    EXPECT("bus-error", a, 1, "class");
+    EXPECT("null-dereference", a, 1, "class");
+    EXPECT("invalid-free", a, 1, "");
+    EXPECT("write-after-free", a, 1, "");
 }
 
 static void frame_lines(void)
@@ -251,8 +246,7 @@ static void frame_lines(void)
     struct cli_finding f;
 #define ONE(fun_, mod_, file_, line_, expect)                                                 \
     fr[0] = frame(fun_, mod_, file_, line_);                                                   \
-    f = finding("segv", &st, fr, 1);                                                           \
-    CHECK_SUPP(&f, expect)
+    EXPECT("segv", fr, 1, expect)
     /* fun: the DWARF name when there is one, the ELF symbol too */
     ONE("_ZN2ns5parseEPKc", "/bin/prog", NULL, 0, "elf name");
     fr[0] = frame("_ZN2ns5parseEPKc", "/bin/prog", NULL, 0);
@@ -283,8 +277,7 @@ static void frame_lines(void)
 #undef ONE
     /* fun:* matches a frame whose function is unknown, as Valgrind's ??? */
     fr[0] = frame(NULL, NULL, NULL, 0);
-    f = finding("heap-buffer-overflow", &st, fr, 1);
-    CHECK_SUPP(&f, "unknown");
+    EXPECT("heap-buffer-overflow", fr, 1, "unknown");
 }
 
 /* Stacks a, b, c, d against entries with and without `...`. */
@@ -294,14 +287,10 @@ static void consecutive_frames(void)
               "{\n a c\n memboss:segv\n fun:a\n fun:c\n}\n"
               "{\n five\n memboss:segv\n fun:a\n fun:b\n fun:c\n fun:d\n fun:e\n}\n"
               "{\n a b\n memboss:segv\n fun:a\n fun:b\n}\n");
-    struct cli_stack st;
     struct cli_frame s[] = {frame("a", 0, 0, 0), frame("b", 0, 0, 0), frame("c", 0, 0, 0), frame("d", 0, 0, 0)};
-    struct cli_finding f = finding("segv", &st, s, 4);
-    CHECK_SUPP(&f, "a b"); /* b is not frame #0; a c skips b; five is longer than the stack */
-    f = finding("segv", &st, s + 1, 3);
-    CHECK_SUPP(&f, "b first");
-    f = finding("segv", &st, s, 1);
-    CHECK_SUPP(&f, "");
+    EXPECT("segv", s, 4, "a b"); /* b is not frame #0; a c skips b; five is longer than the stack */
+    EXPECT("segv", s + 1, 3, "b first");
+    EXPECT("segv", s, 1, "");
 }
 
 static void ellipsis(void)
@@ -312,37 +301,23 @@ static void ellipsis(void)
               "{\n full end\n memboss:invalid-free\n fun:a\n fun:b\n fun:c\n fun:d\n ...\n}\n"
               "{\n twice\n memboss:bus-error\n ...\n fun:b\n ...\n ...\n fun:d\n}\n"
               "{\n only\n memboss:leak\n ...\n}\n");
-    struct cli_stack st;
     struct cli_frame s[] = {frame("a", 0, 0, 0), frame("b", 0, 0, 0), frame("c", 0, 0, 0), frame("d", 0, 0, 0)};
     struct cli_frame ad[] = {frame("a", 0, 0, 0), frame("d", 0, 0, 0)};
     struct cli_frame cd[] = {frame("c", 0, 0, 0), frame("d", 0, 0, 0)};
     struct cli_frame ba[] = {frame("b", 0, 0, 0), frame("a", 0, 0, 0)};
-    struct cli_finding f = finding("segv", &st, s, 4);
-    CHECK_SUPP(&f, "start");
-    f = finding("segv", &st, cd, 2); /* ... matches zero frames */
-    CHECK_SUPP(&f, "start");
-    f = finding("segv", &st, s, 2);
-    CHECK_SUPP(&f, "");
-    f = finding("heap-buffer-overflow", &st, s, 4);
-    CHECK_SUPP(&f, "middle");
-    f = finding("heap-buffer-overflow", &st, ad, 2);
-    CHECK_SUPP(&f, "middle");
-    f = finding("heap-buffer-overflow", &st, s, 3); /* no d */
-    CHECK_SUPP(&f, "");
-    f = finding("heap-buffer-overflow", &st, s + 1, 3); /* frame #0 is not a */
-    CHECK_SUPP(&f, "");
-    f = finding("double-free", &st, s, 4);
-    CHECK_SUPP(&f, "end");
-    f = finding("double-free", &st, s, 2);
-    CHECK_SUPP(&f, "end");
-    f = finding("double-free", &st, ba, 2);
-    CHECK_SUPP(&f, "");
-    f = finding("invalid-free", &st, s, 4);
-    CHECK_SUPP(&f, "full end");
-    f = finding("bus-error", &st, s, 4);
-    CHECK_SUPP(&f, "twice");
-    f = finding("bus-error", &st, cd, 2);
-    CHECK_SUPP(&f, "");
+    EXPECT("segv", s, 4, "start");
+    EXPECT("segv", cd, 2, "start"); /* ... matches zero frames */
+    EXPECT("segv", s, 2, "");
+    EXPECT("heap-buffer-overflow", s, 4, "middle");
+    EXPECT("heap-buffer-overflow", ad, 2, "middle");
+    EXPECT("heap-buffer-overflow", s, 3, ""); /* no d */
+    EXPECT("heap-buffer-overflow", s + 1, 3, ""); /* frame #0 is not a */
+    EXPECT("double-free", s, 4, "end");
+    EXPECT("double-free", s, 2, "end");
+    EXPECT("double-free", ba, 2, "");
+    EXPECT("invalid-free", s, 4, "full end");
+    EXPECT("bus-error", s, 4, "twice");
+    EXPECT("bus-error", cd, 2, "");
     /* a finding without a stack: only an entry without frame lines (or only ...) */
     struct cli_finding bare = {.kind = (char *)"leak"};
     CHECK_SUPP(&bare, "only");
@@ -387,8 +362,7 @@ static void leak_kinds(void)
     CHECK_SUPP(&f, "not a leak");
     strcpy(f.leak_kind, "definite");
     CHECK_SUPP(&f, "");
-    f = finding("heap-buffer-overflow", &st, copy, 1); /* match-leak-kinds concerns leaks only */
-    CHECK_SUPP(&f, "not a leak");
+    EXPECT("heap-buffer-overflow", copy, 1, "not a leak"); /* match-leak-kinds concerns leaks only */
 }
 
 /* ---- writing an entry ------------------------------------------------------------------ */
