@@ -280,12 +280,20 @@ static int stack_matches(const struct supp *s, const struct cli_stack *st)
     return match;
 }
 
+/* The index of a leak finding's kind in leak_kind_names, or -1 (not a leak, or unknown). */
+static int leak_kind_index(const struct cli_finding *f)
+{
+    if (!f->kind || strcmp(f->kind, "leak")) return -1;
+    for (size_t k = 0; k < LEAK_KINDS; k++)
+        if (!strcmp(f->leak_kind, leak_kind_names[k])) return (int)k;
+    return -1;
+}
+
 static int leak_kind_matches(const struct supp *s, const struct cli_finding *f)
 {
     if (!s->has_leak_kinds || !f->kind || strcmp(f->kind, "leak")) return 1;
-    for (size_t k = 0; k < LEAK_KINDS; k++)
-        if (!strcmp(f->leak_kind, leak_kind_names[k])) return (s->leak_kinds >> k) & 1;
-    return 0;
+    int k = leak_kind_index(f);
+    return k >= 0 && ((s->leak_kinds >> k) & 1);
 }
 
 static int supp_matches(const struct supp *s, const struct cli_finding *f)
@@ -322,7 +330,8 @@ void cli_suppress_write_entry(FILE *out, const struct cli_finding *f)
     fputs("{\n   <insert_a_suppression_name_here>\n   memboss:", out);
     put_literal(out, kind);
     fputc('\n', out);
-    if (!strcmp(kind, "leak") && f->leak_kind[0]) fprintf(out, "   match-leak-kinds: %s\n", f->leak_kind);
+    int leak = leak_kind_index(f);
+    if (leak >= 0) fprintf(out, "   match-leak-kinds: %s\n", leak_kind_names[leak]);
     const struct cli_stack *st = f->nstacks ? &f->stacks[0] : NULL;
     for (size_t j = 0; st && j < st->n; j++) {
         const struct cli_frame *fr = &st->frames[j];
