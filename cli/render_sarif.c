@@ -1,9 +1,9 @@
 /* memboss command — --sarif=FILE: the findings as a SARIF 2.1.0 log, for code scanning
  * services (docs/formats.md). Reads the model only.
  *
- * A result's location is the first frame that has a source file; its uri is relative to
- * the working directory (uriBaseId SRCROOT) when the file lies under it, else an absolute
- * file URI. Every stack of the finding goes into the result's stacks. The partial
+ * A result's location is the first frame that has a source file (else frame #0 in its
+ * module); the uri is relative to the working directory (uriBaseId SRCROOT) when the file
+ * lies under it, else an absolute file URI. Every stack of the finding goes into the result's stacks. The partial
  * fingerprint hashes the kind, the function and the file, never an address, so the same
  * bug keeps its identity from run to run. */
 #include "cli.h"
@@ -133,15 +133,18 @@ static void frame_location(struct cli_json *j, const char *key, const struct cli
 {
     cli_json_object(j, key);
     cli_json_object(j, "physicalLocation");
-    if (fr->file) {
+    /* Code scanning wants an artifact for every location: the source file, else the
+     * module (a program without line information is still placed in its binary). */
+    const char *artifact = fr->file ? fr->file : fr->module;
+    if (artifact) {
         int rel;
-        char *uri = file_uri(fr->file, cwd, &rel);
+        char *uri = file_uri(artifact, cwd, &rel);
         cli_json_object(j, "artifactLocation");
         cli_json_str(j, "uri", uri ? uri : "");
         if (rel) cli_json_str(j, "uriBaseId", "SRCROOT");
         cli_json_end(j, '}');
         free(uri);
-        if (fr->line > 0) {
+        if (fr->file && fr->line > 0) {
             cli_json_object(j, "region");
             cli_json_int(j, "startLine", fr->line);
             if (fr->column > 0) cli_json_int(j, "startColumn", fr->column);

@@ -194,6 +194,9 @@ int main(int argc, char **argv)
     CHECK(has(s, "\"version\": \"2.1.0\""));
     CHECK(has(s, "\"uri\": \"src/prog.c\",\n") && has(s, "\"uriBaseId\": \"SRCROOT\""));
     CHECK(has(s, "\"uri\": \"leak.c\""));
+    /* the double free has no source: placed in its module */
+    CHECK(has(s, "\"uri\": \"file:///opt/prog\""));
+    CHECK(!has(s, "\"uri\": \"\""));
     CHECK(has(s, "\"uri\": \"file:///usr/src/lib%20%22x%22.c\"\n"));
     CHECK(has(s, "\"startLine\": 12") && has(s, "\"startColumn\": 5"));
     CHECK(has(s, "\"ruleId\": \"double-free\""));
