@@ -112,7 +112,10 @@ static char *file_uri(const char *file, const char *cwd, int *relative)
     size_t n = strlen(cwd);
     *relative = 1;
     if (file[0] != '/') {
+        /* relative in DWARF: to the working directory unless it climbs out of it (then
+         * it is relative to a build directory nobody knows, and gets no base) */
         while (strncmp(file, "./", 2) == 0) file += 2;
+        if (strncmp(file, "../", 3) == 0) *relative = 0;
         return uri_encode("", file);
     }
     if (n > 1 && strncmp(file, cwd, n) == 0 && file[n] == '/') return uri_encode("", file + n + 1);

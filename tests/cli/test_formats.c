@@ -20,7 +20,8 @@ static char cwd_file[4096];
 static struct cli_frame overflow_frames[] = {
     {.pc = 0x401136, .module = "/opt/prog", .module_off = 0x1136, .build_id = "abc123",
      .function = "main", .function_off = 0x16, .src_function = "main", .file = cwd_file, .line = 12, .column = 5},
-    {.pc = 0x7f3c1e02724a, .is_return = 1, .module = "/usr/lib/x86_64-linux-gnu/libc.so.6", .module_off = 0x2724a},
+    {.pc = 0x7f3c1e02724a, .is_return = 1, .module = "/usr/lib/x86_64-linux-gnu/libc.so.6", .module_off = 0x2724a,
+     .file = "../sysdeps/start.h", .line = 58},
 };
 static struct cli_frame alloc_frames[] = {
     {.pc = 0x401120, .module = "/opt/prog", .module_off = 0x1120, .function = "make_\"it\"",
@@ -194,6 +195,7 @@ int main(int argc, char **argv)
     CHECK(has(s, "\"version\": \"2.1.0\""));
     CHECK(has(s, "\"uri\": \"src/prog.c\",\n") && has(s, "\"uriBaseId\": \"SRCROOT\""));
     CHECK(has(s, "\"uri\": \"leak.c\""));
+    CHECK(has(s, "\"uri\": \"../sysdeps/start.h\"\n"));
     /* the double free has no source: placed in its module */
     CHECK(has(s, "\"uri\": \"file:///opt/prog\""));
     CHECK(!has(s, "\"uri\": \"\""));
