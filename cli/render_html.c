@@ -67,9 +67,10 @@ static const char css[] =
     ".reg.k-heap{background:#ffe0b2}.reg.k-stack{background:#bbdefb}.reg.k-guard{background:repeating-"
     "linear-gradient(45deg,#eee 0 6px,#bbb 6px 12px)}.reg.hit{outline:3px solid #c62828;z-index:1}"
     ".gap{height:10px;text-align:center;color:#999;line-height:10px}"
-    ".mark{position:absolute;left:-4px;right:-4px;border-top:2px dashed #c62828}"
-    ".mark span{position:absolute;left:100%;top:-9px;margin-left:6px;color:#c62828;white-space:nowrap}"
-    ".grow{color:#555;font-style:italic;margin-left:8px}";
+    ".at{position:absolute;left:-4px;right:-4px;border-top:2px dashed #c62828}"
+    ".at span{position:absolute;left:100%;top:-9px;margin-left:6px;color:#c62828;white-space:nowrap}"
+    ".grow{color:#555;font-style:italic;margin-left:8px}.end{color:#777;font-size:11px;margin:2px 0}"
+    "h4{margin:10px 0 4px;font-size:13px}";
 
 /* Collapse on a click on the title; filters by kind and by suppression. The last line
  * marks the page as ready: a check that the script ran to its end. */
@@ -146,7 +147,7 @@ static void insn(FILE *out, const struct cli_insn *in)
 static void registers(FILE *out, const struct cli_finding *f)
 {
     if (f->nregs == 0) return;
-    fputs("<table class=\"regs\">\n", out);
+    fputs("<h4>registers</h4><table class=\"regs\">\n", out);
     for (size_t i = 0; i < f->nregs; i++) {
         const char *m = cli_reg_mark_name(f->regs[i].mark);
         fprintf(out, "<tr class=\"m-%s\"><td>", m);
@@ -187,7 +188,7 @@ static void map(FILE *out, const struct cli_finding *f)
     qsort(v, f->nregions, sizeof *v, region_cmp);
     uint64_t addr = f->has_access ? f->access_addr : f->block_addr;
     int marked = f->has_access || f->has_block;
-    fputs("<div class=\"map\">\n", out);
+    fputs("<h4>memory map</h4><div class=\"map\"><div class=\"end\">high addresses</div>\n", out);
     for (size_t i = 0; i < f->nregions; i++) {
         const struct cli_region *r = v[i];
         if (i && v[i - 1]->lo > r->hi) fputs("<div class=\"gap\">&#8942;</div>\n", out);
@@ -205,12 +206,12 @@ static void map(FILE *out, const struct cli_finding *f)
         if (r->has_addr && marked && addr >= r->lo && addr < r->hi) {
             /* the address's place in the box; the top is the highest address */
             double pos = 100.0 * (double)(r->hi - 1 - addr) / (double)size;
-            fprintf(out, "<div class=\"mark\" style=\"top:%.1f%%\"><span>&#9664; 0x%" PRIx64 "</span></div>", pos,
+            fprintf(out, "<div class=\"at\" style=\"top:%.1f%%\"><span>&#9664; 0x%" PRIx64 "</span></div>", pos,
                     addr);
         }
         fputs("</div>\n", out);
     }
-    fputs("</div>\n", out);
+    fputs("<div class=\"end\">low addresses</div></div>\n", out);
     free(v);
 }
 
