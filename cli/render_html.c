@@ -114,13 +114,15 @@ static void stack(FILE *out, const struct cli_stack *st)
     fputs("<div class=\"stack\"><h3>", out);
     esc(out, st->title);
     fputs("</h3><table>\n", out);
-    const struct cli_frame *src = NULL;
-    for (size_t i = 0; i < st->n; i++) {
-        frame_row(out, i, &st->frames[i]);
-        if (!src && st->frames[i].file && st->frames[i].line > 0) src = &st->frames[i];
-    }
+    for (size_t i = 0; i < st->n; i++) frame_row(out, i, &st->frames[i]);
     fputs("</table>", out);
-    char *line = src && cli_source_line ? cli_source_line(src->file, src->line) : NULL;
+    /* the source line of the first frame whose file can be read */
+    const struct cli_frame *src = NULL;
+    char *line = NULL;
+    for (size_t i = 0; i < st->n && !line && cli_source_line; i++) {
+        src = &st->frames[i];
+        if (src->file && src->line > 0) line = cli_source_line(src->file, src->line);
+    }
     if (line) {
         fprintf(out, "<div class=\"src\">%d | ", src->line);
         esc(out, line);

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* symbolize.c's, when the command has it: the page then shows source lines */
+#pragma weak cli_source_line
+
 #define NASTY "say \"hi\" \\ tab\there bell\x07 del\x7f gr\xc3\xb6\xc3\x9f" "e \xe2\x9c\x93 bad\xff <b>&amp;</b>"
 
 static char cwd_file[4096];
@@ -57,11 +60,14 @@ static struct cli_item df_items[] = {
     {.text = "0x4052a0 is at offset 0 of a 64-byte block at 0x4052a0, freed", .stack = -1},
 };
 
+static char source_file[4200]; /* a source file the test writes: its line 2 goes on the page */
 static struct cli_frame leak_frames[] = {
     {.pc = 0x401300, .module = "/opt/prog", .module_off = 0x1300, .function = "leaky", .function_off = 1,
      .file = "./leak.c", .line = 7, .column = 0},
+    {.pc = 0x401400, .is_return = 1, .module = "/opt/prog", .module_off = 0x1400, .function = "main",
+     .function_off = 2, .file = source_file, .line = 2},
 };
-static struct cli_stack leak_stacks[] = {{.title = "allocated by thread 7:", .tid = 7, .n = 1, .frames = leak_frames}};
+static struct cli_stack leak_stacks[] = {{.title = "allocated by thread 7:", .tid = 7, .n = 2, .frames = leak_frames}};
 static struct cli_item leak_items[] = {
     {.text = "128 bytes in 2 blocks are still reachable in loss record 1 of 1", .stack = -1},
     {.text = "", .stack = 0},
@@ -161,6 +167,12 @@ int main(int argc, char **argv)
         return check_done("test_formats");
     }
     snprintf(cwd_file, sizeof cwd_file, "%s/src/prog.c", cwd);
+    snprintf(source_file, sizeof source_file, "%s/leaky.c", dir);
+    FILE *src = fopen(source_file, "w");
+    if (src) {
+        fputs("int main(void)\n{ return leaky(\"<&>\"); }\n", src);
+        fclose(src);
+    }
     build();
     struct cli_findings all = {.n = 3, .v = findings, .processes = 2};
     char json[4200], sarif[4200], html[4200], sarif2[4200];
@@ -245,8 +257,11 @@ int main(int argc, char **argv)
           strstr(s, "stack of thread 4242") < strstr(s, "heap (memboss)") &&
           strstr(s, "heap (memboss)") < strstr(s, ".text of prog") &&
           strstr(s, ".text of prog") < strstr(s, ".rodata of prog"));
+    if (cli_source_line)
+        CHECK(has(s, "<div class=\"src\">2 | { return leaky(&quot;&lt;&amp;&gt;&quot;); }</div>"));
     free(s);
 
+    unlink(source_file);
     if (argc <= 1) {
         unlink(json);
         unlink(sarif);
