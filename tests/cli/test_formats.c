@@ -159,7 +159,9 @@ static void check_utf8_len(void)
 
 int main(int argc, char **argv)
 {
-    char tmpl[] = "/tmp/memboss-formats.XXXXXX";
+    char tmpl[4096];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(tmpl, sizeof tmpl, "%s/memboss-formats.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     const char *dir = argc > 1 ? argv[1] : mkdtemp(tmpl);
     char cwd[4000];
     if (!dir || !getcwd(cwd, sizeof cwd)) {
