@@ -140,15 +140,24 @@ elif [ ! -x "$PROG" ]; then
     fail "formats run: $PROG is missing (make examples)"
 else
     mkdir -p "$TMP/run"
-    # the program dies of SIGSEGV, and memboss with it: the subshell keeps the shell's
-    # note about it out of the log
-    ("$BUILD/memboss" --json="$TMP/run/findings.json" --sarif="$TMP/run/findings.sarif" \
-        --html="$TMP/run/findings.html" "$PROG" >"$TMP/run/out" 2>&1) 2>/dev/null
+    # the program dies of SIGSEGV, and memboss with it: the group's redirection keeps the
+    # shell's note about it out of the log
+    { "$BUILD/memboss" --json="$TMP/run/findings.json" --sarif="$TMP/run/findings.sarif" \
+        --html="$TMP/run/findings.html" "$PROG" >"$TMP/run/out" 2>&1; } 2>/dev/null
     if [ -s "$TMP/run/findings.json" ] && grep -q '"kind": "heap-buffer-overflow"' "$TMP/run/findings.json" &&
         grep -q '"ruleId": "heap-buffer-overflow"' "$TMP/run/findings.sarif"; then
         pass "formats run: memboss --json --sarif --html $PROG"
         validate run "$TMP/run"
         page run "$TMP/run/findings.html" "$TMP/run/findings.json"
+        # with source lines (the symbolizer), the location is the source file, relative
+        # to the working directory: the repository's root here
+        if grep -q '"file": ".*/examples/overflow.c"' "$TMP/run/findings.json"; then
+            if grep -q '"uri": "examples/overflow.c"' "$TMP/run/findings.sarif"; then
+                pass "formats run sarif: the location is examples/overflow.c under SRCROOT"
+            else
+                fail "formats run sarif: no location examples/overflow.c relative to SRCROOT"
+            fi
+        fi
     else
         cat "$TMP/run/out"
         fail "formats run: memboss --json --sarif --html $PROG wrote no heap-buffer-overflow"
