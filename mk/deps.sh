@@ -9,12 +9,14 @@
 
 # package:command (the command stands in for the package where dpkg does not know it).
 # A command of "-": only dpkg can tell (a library package).
-# `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run;
+# `deps.sh` alone: what building and the demo need; `deps.sh test`: also what the tests run
+# (node and npm install ajv for tests/formats/, chromium loads the HTML output);
 # `deps.sh bench`: the benchmark's peers (jemalloc, tcmalloc, mimalloc), its checkers
 # (Valgrind, clang for the ASan build) and its real programs.
 NEEDED="nasm:nasm gcc:gcc make:make binutils:ld libc6-dev: libdw-dev: libcapstone-dev:"
 [ "${1:-}" = test ] && NEEDED="$NEEDED git:git python3:python3 sqlite3:sqlite3 valgrind:valgrind \
-    python3.11:python3.11 libpython3.11-testsuite: perl:perl ruby:ruby"
+    python3.11:python3.11 libpython3.11-testsuite: perl:perl ruby:ruby \
+    nodejs:node npm:npm chromium:chromium"
 [ "${1:-}" = fuzz ] && NEEDED="$NEEDED clang:clang libclang-rt-14-dev:"
 [ "${1:-}" = bench ] && NEEDED="$NEEDED libjemalloc2:- libtcmalloc-minimal4:- libmimalloc2.0:- \
 valgrind:valgrind clang:clang python3.11:python3.11 sqlite3:sqlite3 z3:z3 ruby:ruby perl:perl"

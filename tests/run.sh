@@ -12,6 +12,8 @@
 #    run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in check mode (some with their
 #    own options or limits); each run is one test, read like a unit test.
 # 1b. cli: `memboss --help` fits 80 columns; the README's options table lists every option.
+# 1c. formats: bash tests/formats/validate.sh BUILDDIR, ending with `formats N M` (the JSON
+#    and SARIF output against their schemas with ajv, the HTML page in headless Chromium).
 # 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
 #    bash tests/real/valgrind-leaks.sh BUILDDIR (memboss's definitely-lost leaks in five
@@ -210,6 +212,9 @@ else
     echo "FAIL docs options: not in the README's options table:$missing"
     FAILED=$((FAILED + 1))
 fi
+
+# ---- 1c. the command's output formats -----------------------------------------------------
+part formats bash tests/formats/validate.sh "$BUILD"
 
 # ---- 2. behaviour, 3. real programs ----------------------------------------------------
 part behaviour bash tests/behaviour/run.sh "$BUILD"
