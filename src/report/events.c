@@ -121,6 +121,18 @@ static void code_line(uintptr_t pc)
     mb__report_line("@code %p %s", (void *)pc, n ? text : "-");
 }
 
+/* 1 when a 4 MiB chunk of [lo, hi) belongs to memboss's heap (a segment, a huge block, the
+ * guard arena): the kernel merges neighbouring anonymous mappings, so a maps line may
+ * start below the first chunk of ours. A bounded number of chunks is looked at. */
+static int ours(uintptr_t lo, uintptr_t hi)
+{
+    if (mb__rmap_get(lo)) return 1;
+    uintptr_t c = mb__align_up(lo, MB_SEGMENT_SIZE);
+    for (unsigned i = 0; i < 1024 && c < hi; i++, c += MB_SEGMENT_SIZE)
+        if (mb__rmap_get(c)) return 1;
+    return 0;
+}
+
 /* The KIND of a mapping, from memboss's own knowledge first (its heap regions, thread
  * stacks), then from the name /proc/self/maps gives it. */
 static void map_line(uintptr_t lo, uintptr_t hi, const char *perms, uint64_t off,
@@ -140,7 +152,7 @@ static void map_line(uintptr_t lo, uintptr_t hi, const char *perms, uint64_t off
         else if (pathlen == 6 && path[2] == 'v') kind = "vvar";    /* [vvar]  */
     } else if (pathlen) {
         kind = "file";
-    } else if (mb__rmap_get(lo)) {
+    } else if (ours(lo, hi)) {
         kind = none ? "guard" : "heap";
     } else if (mb__thread_stack_find(lo, &tid, &slo, &shi, &in_guard)) {
         kind = in_guard ? "stack-guard" : "thread-stack";
