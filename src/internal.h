@@ -312,6 +312,13 @@ void mb__event_fault(const void *uc);                 /* @reg, @code, and @map (
 /* A frame named a module: remembered for the report's @module lines (written at END). */
 void mb__event_module(uintptr_t bias, const char *path, const uint8_t *build_id, unsigned id_len);
 void mb__event_modules_flush(void);
+/* The general registers in the order of @reg lines, with their ucontext gregs index. */
+struct mb_reg_name {
+    const char *name;
+    int reg;
+};
+#define MB_NREGS 17
+extern const struct mb_reg_name mb__regs[MB_NREGS];
 
 /* ---- report/where.c: what lies at an address (not heap blocks) -------------------- */
 /* Appends one phrase describing the region holding addr, e.g.
