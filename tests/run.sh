@@ -14,7 +14,8 @@
 # 1b. cli: `memboss --help` fits 80 columns; the README's options table lists every option.
 # 1c. formats: bash tests/formats/validate.sh BUILDDIR, ending with `formats N M` (the JSON
 #    and SARIF output against their schemas with ajv, the HTML page in headless Chromium).
-# 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
+# 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`; then
+#    bash tests/events/run.sh BUILDDIR (the machine lines of docs/events.md), `events N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
 #    bash tests/real/valgrind-leaks.sh BUILDDIR (memboss's definitely-lost leaks in five
 #    real programs, each confirmed by Valgrind on the same workload), also `real N M`;
@@ -218,6 +219,7 @@ part formats bash tests/formats/validate.sh "$BUILD"
 
 # ---- 2. behaviour, 3. real programs ----------------------------------------------------
 part behaviour bash tests/behaviour/run.sh "$BUILD"
+part events bash tests/events/run.sh "$BUILD"
 part real bash tests/real/run.sh "$BUILD"
 part real bash tests/real/valgrind-leaks.sh "$BUILD"
 part real bash tests/real/check-real.sh --subset "$BUILD"

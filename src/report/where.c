@@ -483,10 +483,11 @@ void mb__where_symbolize(struct mb_buf *out, uintptr_t pc, int is_return)
      * does not return ends it): look up the call instruction, print pc's own offsets. */
     const uintptr_t at = pc - (is_return ? 1 : 0);
     if (find(at) < 0 || !rg.found || rg.bss || !(e = hit_module())) {
-        if (rg.found && rg.hit.kind == K_FILE && !rg.bss) /* a file we cannot read as ELF */
+        if (rg.found && rg.hit.kind == K_FILE && !rg.bss) { /* a file we cannot read as ELF */
             mb__buf_printf(out, "(%s+0x%lx)", grp.path,
                            (unsigned long)(rg.hit.off + (pc - rg.hit.lo)));
-        else
+            mb__event_module(rg.hit.lo - (uintptr_t)rg.hit.off, grp.path, NULL, 0);
+        } else
             mb__buf_puts(out, "(unknown module)");
         return;
     }
@@ -497,6 +498,7 @@ void mb__where_symbolize(struct mb_buf *out, uintptr_t pc, int is_return)
     if (mb__elf_symbol(e, vaddr, MB_ELF_SYM_CODE, have_sect ? &s : NULL, &v, sym_name,
                        sizeof sym_name))
         mb__buf_printf(out, "in %s+0x%lx ", sym_name, (unsigned long)(pc - ck.bias - v));
+    mb__event_module(ck.bias, path, e->build_id, e->build_id_len);
     module_close();
     mb__buf_printf(out, "(%s+0x%lx)", path, (unsigned long)(pc - ck.bias));
 }
@@ -514,6 +516,15 @@ static void mappings_to(struct mreader *r, mb_mapping_fn *fn, void *arg)
 void mb__where_foreach_mapping(mb_mapping_fn *fn, void *arg)
 {
     mappings_to(&report_mr, fn, arg);
+}
+
+/* Every mapping with its file offset (the @map lines of report/events.c), as above. */
+void mb__where_foreach_map_line(mb_map_line_fn *fn)
+{
+    struct mline l;
+    if (maps_open(&report_mr) < 0) return;
+    while (maps_next(&report_mr, &l)) fn(l.lo, l.hi, l.perms, l.off, l.path, l.pathlen);
+    maps_close(&report_mr);
 }
 
 /* The same for the executable ranges cache (check/code.c), through a reader of its own. */
