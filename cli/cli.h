@@ -9,6 +9,10 @@
  *   env.c       the child's environment: LD_PRELOAD, MEMBOSS_OPTIONS, MEMBOSS_NO_CHILDREN
  *   status.c    the status directory where each process with findings leaves its count
  *   run.c       fork, exec, wait, signals
+ *   report_parse.c  the runtime's report files (docs/events.md) into findings (finding.h)
+ *   collect.c   reading the report files while the program runs, rendering each finding
+ *   render_text.c   findings as text (docs/report-format.md), with source, code and map
+ *   elfsect.c   which sections of a mapped ELF file lie in a mapping (--show-map's labels)
  *   util.c      fatal errors, memory, string lists */
 #ifndef CLI_H
 #define CLI_H
@@ -93,5 +97,19 @@ struct cli_results cli_status_collect(void);
  * ignored meanwhile (the terminal sends them to the program too); SIGTERM and SIGHUP are
  * passed on to it. */
 int cli_run(const char *path, char **argv);
+
+/* ---- report_parse.c -------------------------------------------------------------------- */
+struct cli_findings;
+/* What the text at the start of a report file's unread part holds. */
+enum cli_unit {
+    CLI_UNIT_MORE,    /* not enough yet: a line or a report still being written      */
+    CLI_UNIT_FINDING, /* a report, now the last finding of all                        */
+    CLI_UNIT_LINE     /* a line outside any report (a note, a count, a fast-mode line) */
+};
+/* Reads one unit from buf[0, len): sets *used to the bytes it took. With final (the
+ * process has exited), a cut report is taken as it is (complete = 0) and a last line
+ * without its newline is a line. */
+enum cli_unit cli_report_next(const char *buf, size_t len, int final, size_t *used,
+                              struct cli_findings *all);
 
 #endif
