@@ -469,17 +469,34 @@ static int cli_is_report_name(const char *name)
     return d > 0 && !strcmp(name + d, ".report");
 }
 
+int cli_report_names(int dir_fd, struct cli_strlist *names)
+{
+    int fd = dup(dir_fd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    rewinddir(d);
+    size_t first = names->n;
+    for (struct dirent *e; (e = readdir(d));)
+        if (cli_is_report_name(e->d_name)) cli_strlist_add(names, e->d_name);
+    qsort(names->v + first, names->n - first, sizeof *names->v, cli_cmp_pid);
+    closedir(d);
+    return 0;
+}
+
 int cli_findings_read_dir(const char *dir, struct cli_findings *all)
 {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
+    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct cli_strlist names = {0};
-    for (struct dirent *e; (e = readdir(d));)
-        if (cli_is_report_name(e->d_name)) cli_strlist_add(&names, e->d_name);
-    qsort(names.v, names.n, sizeof *names.v, cli_cmp_pid);
+    if (dir_fd < 0 || cli_report_names(dir_fd, &names)) {
+        if (dir_fd >= 0) close(dir_fd);
+        return -1;
+    }
     for (size_t i = 0; i < names.n; i++) {
         size_t len, used;
-        char *buf = cli_read_file(dirfd(d), names.v[i], &len);
+        char *buf = cli_read_file(dir_fd, names.v[i], &len);
         size_t before = all->n;
         for (size_t at = 0; buf && at < len; at += used)
             if (cli_report_next(buf + at, len - at, 1, &used, all) == CLI_UNIT_MORE) break;
@@ -488,7 +505,7 @@ int cli_findings_read_dir(const char *dir, struct cli_findings *all)
         free(names.v[i]);
     }
     free(names.v);
-    closedir(d);
+    close(dir_fd);
     return 0;
 }
 

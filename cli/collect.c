@@ -1,0 +1,183 @@
+/* Reading the run's report files while the program runs (docs/events.md).
+ *
+ * Every process writes its reports into DIR/PID.report. Each poll reads what each file
+ * gained since the last one, takes every report whose END line is there, and sends it
+ * through symbolize -> disassemble -> suppress -> render, at once: a long-running program's
+ * findings appear while it runs. Lines outside reports (notes, counts) are passed on as
+ * they are. What is taken is never read again; a report still being written waits for the
+ * next poll, and after the program's exit the last poll takes cut reports too. */
+#include "cli.h"
+#include "finding.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One process's report file. */
+struct cli_source {
+    int pid;
+    char *name;   /* "PID.report" */
+    off_t offset; /* bytes of the file read so far */
+    char *pending; /* read but not yet taken: a report being written, or a partial line */
+    size_t npending;
+    FILE *out;     /* where its findings go: stderr, or its --log-file */
+    int color;
+    int had_finding;
+};
+
+static struct {
+    const char *dir;
+    const struct cli_config *cfg;
+    struct cli_source *v;
+    size_t n;
+    struct cli_findings all;
+} cli_col;
+
+void cli_collect_start(const char *dir, const struct cli_config *cfg)
+{
+    cli_col.dir = dir;
+    cli_col.cfg = cfg;
+}
+
+struct cli_findings *cli_collect_findings(void) { return &cli_col.all; }
+
+/* The log file of pid: the pattern with each %p replaced. */
+static char *cli_log_path(const char *pattern, int pid)
+{
+    struct cli_strlist parts = {0};
+    char pidtext[16];
+    snprintf(pidtext, sizeof pidtext, "%d", pid);
+    for (const char *p = pattern; *p;) {
+        const char *at = strstr(p, "%p");
+        size_t n = at ? (size_t)(at - p) : strlen(p);
+        char *piece = cli_format("%.*s%s", (int)n, p, at ? pidtext : "");
+        cli_strlist_add(&parts, piece);
+        free(piece);
+        p += n + (at ? 2 : 0);
+    }
+    char *path = cli_strlist_join(&parts, '\0');
+    for (size_t i = 0; i < parts.n; i++) free(parts.v[i]);
+    free(parts.v);
+    return path;
+}
+
+static FILE *cli_open_output(int pid, int *color)
+{
+    const struct cli_config *cfg = cli_col.cfg;
+    *color = cfg->color == CLI_COLOR_ALWAYS ||
+             (cfg->color == CLI_COLOR_AUTO && !cfg->log_file && isatty(2));
+    if (!cfg->log_file) return stderr;
+    char *path = cli_log_path(cfg->log_file, pid);
+    /* Appended to, as the runtime does when it writes a log file itself. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!f) {
+        fprintf(stderr, "memboss: cannot write %s: %s; findings go to stderr\n", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        f = stderr;
+    }
+    free(path);
+    return f;
+}
+
+static struct cli_source *cli_source_of(const char *name)
+{
+    for (size_t i = 0; i < cli_col.n; i++)
+        if (!strcmp(cli_col.v[i].name, name)) return &cli_col.v[i];
+    struct cli_source *v = realloc(cli_col.v, (cli_col.n + 1) * sizeof *v);
+    if (!v) cli_die(CLI_EXIT_FAILURE, "out of memory");
+    cli_col.v = v;
+    struct cli_source *s = &v[cli_col.n++];
+    *s = (struct cli_source){.pid = atoi(name), .name = cli_strdup(name)};
+    return s;
+}
+
+/* Appends what the file gained since the last read to s->pending. */
+static void cli_source_read(struct cli_source *s, int dir_fd)
+{
+    int fd = openat(dir_fd, s->name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char buf[65536];
+    for (;;) {
+        ssize_t r = pread(fd, buf, sizeof buf, s->offset);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        char *p = realloc(s->pending, s->npending + (size_t)r);
+        if (!p) cli_die(CLI_EXIT_FAILURE, "out of memory");
+        s->pending = p;
+        memcpy(p + s->npending, buf, (size_t)r);
+        s->npending += (size_t)r;
+        s->offset += r;
+    }
+    close(fd);
+}
+
+/* The pipeline of one new finding: the last of all. */
+static void cli_finish_finding(struct cli_source *s)
+{
+    const struct cli_config *cfg = cli_col.cfg;
+    struct cli_findings *all = &cli_col.all;
+    struct cli_finding *f = &all->v[all->n - 1];
+    struct cli_findings one = {1, f, 0}; /* a view of the new finding alone */
+    cli_symbolize_findings(&one);
+    cli_disasm_finding(f, cfg->att);
+    cli_label_regions(f);
+    cli_suppress_apply(&one);
+    if (!s->had_finding) all->processes++;
+    s->had_finding = 1;
+    if (f->suppressed_by) return;
+    if (!s->out) s->out = cli_open_output(s->pid, &s->color);
+    struct cli_render_opts o = {s->color, cfg->show_map, cfg->gen_suppressions, cfg->att};
+    cli_render_finding(s->out, f, &o);
+    fflush(s->out);
+}
+
+/* Takes every whole unit at the start of s->pending. */
+static void cli_source_take(struct cli_source *s, int final)
+{
+    size_t done = 0, used;
+    for (;;) {
+        enum cli_unit u = cli_report_next(s->pending + done, s->npending - done, final, &used,
+                                          &cli_col.all);
+        if (u == CLI_UNIT_MORE) break;
+        if (u == CLI_UNIT_FINDING) {
+            cli_finish_finding(s);
+        } else {
+            if (!s->out) s->out = cli_open_output(s->pid, &s->color);
+            fwrite(s->pending + done, 1, used, s->out);
+            if (s->pending[done + used - 1] != '\n') fputc('\n', s->out);
+            fflush(s->out);
+        }
+        done += used;
+    }
+    memmove(s->pending, s->pending + done, s->npending - done);
+    s->npending -= done;
+}
+
+void cli_collect_poll(int final)
+{
+    int dir_fd = cli_col.dir ? open(cli_col.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dir_fd < 0) return;
+    struct cli_strlist names = {0};
+    cli_report_names(dir_fd, &names);
+    for (size_t i = 0; i < names.n; i++) {
+        struct cli_source *s = cli_source_of(names.v[i]);
+        cli_source_read(s, dir_fd);
+        cli_source_take(s, final);
+        free(names.v[i]);
+    }
+    free(names.v);
+    close(dir_fd);
+    if (!final) return;
+    for (size_t i = 0; i < cli_col.n; i++) {
+        struct cli_source *s = &cli_col.v[i];
+        if (s->out && s->out != stderr) fclose(s->out);
+        free(s->name);
+        free(s->pending);
+    }
+    free(cli_col.v);
+    cli_col.v = NULL;
+    cli_col.n = 0;
+}

@@ -1,0 +1,190 @@
+/* Findings as text: the runtime's report (docs/report-format.md) with what the command adds
+ * to it: source file and line in frames, the source line under the first frame with a caret,
+ * the faulting instruction in words, the registers, and (show_map) the process's memory as
+ * a picture, high addresses first. */
+#include "cli.h"
+#include "finding.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ANSI attributes; every colored span ends with CLI_C_OFF. */
+#define CLI_C_OFF "\033[0m"
+#define CLI_C_ERROR "\033[1;31m"
+#define CLI_C_INFO "\033[1;33m"
+#define CLI_C_TITLE "\033[1m"
+#define CLI_C_FUNC "\033[36m"
+#define CLI_C_FILE "\033[32m"
+#define CLI_C_CARET "\033[1;32m"
+#define CLI_C_MARK "\033[1;35m"
+#define CLI_C_ARROW "\033[1;31m"
+
+/* Starts a colored span: the attribute, or nothing without colors. */
+static const char *cli_on(const struct cli_render_opts *o, const char *attr)
+{
+    return o->color ? attr : "";
+}
+
+static const char *cli_off(const struct cli_render_opts *o) { return o->color ? CLI_C_OFF : ""; }
+
+static const char *cli_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* "    #N 0xPC in FUNC FILE:LINE" when symbolized, else the runtime's form. */
+static void cli_render_frame(FILE *out, int pid, size_t i, const struct cli_frame *fr,
+                             const struct cli_render_opts *o)
+{
+    fprintf(out, "==%d==     #%zu 0x%llx", pid, i, (unsigned long long)fr->pc);
+    const char *func = fr->src_function ? fr->src_function : fr->function;
+    if (fr->file && fr->line > 0) {
+        if (func) fprintf(out, " in %s%s%s", cli_on(o, CLI_C_FUNC), func, cli_off(o));
+        fprintf(out, " %s%s:%d%s\n", cli_on(o, CLI_C_FILE), fr->file, fr->line, cli_off(o));
+        return;
+    }
+    if (fr->function)
+        fprintf(out, " in %s%s%s+0x%llx", cli_on(o, CLI_C_FUNC), fr->function, cli_off(o),
+                (unsigned long long)fr->function_off);
+    if (fr->module) fprintf(out, " (%s+0x%llx)", fr->module, (unsigned long long)fr->module_off);
+    fputc('\n', out);
+}
+
+/* The source line of frame #0 with a caret under its column (or under its first word), as
+ * a compiler shows a diagnostic; nothing when the file cannot be read. */
+static void cli_render_source(FILE *out, int pid, const struct cli_frame *fr,
+                              const struct cli_render_opts *o)
+{
+    if (!fr->file || fr->line <= 0) return;
+    char *text = cli_source_line(fr->file, fr->line);
+    if (!text) return;
+    for (char *p = text; *p; p++)
+        if (*p == '\t') *p = ' '; /* so that the caret's column matches on any terminal */
+    size_t len = strlen(text);
+    size_t col = fr->column > 0 && (size_t)fr->column <= len ? (size_t)fr->column - 1
+                                                             : strspn(text, " ");
+    fprintf(out, "==%d==     %6d | %s\n", pid, fr->line, text);
+    fprintf(out, "==%d==            | %*s%s^%s\n", pid, (int)col, "", cli_on(o, CLI_C_CARET),
+            cli_off(o));
+    free(text);
+}
+
+static const char *const cli_mark_words[] = {"", "NULL", "heap", "freed", "fill (never written)",
+                                             "fill (freed)"};
+
+/* The instruction in words, then the registers in rows of four with what each points to. */
+static void cli_render_fault(FILE *out, int pid, const struct cli_finding *f,
+                             const struct cli_render_opts *o)
+{
+    if (f->insn.text) {
+        fprintf(out, "==%d==   %s%s%s", pid, cli_on(o, CLI_C_TITLE), f->insn.text, cli_off(o));
+        if (f->insn.explanation) fprintf(out, " \xe2\x80\x94 %s", f->insn.explanation);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < f->nregs; i++) {
+        const struct cli_reg *r = &f->regs[i];
+        if (i % 4 == 0) fprintf(out, "==%d==   ", pid);
+        const char *mark = (size_t)r->mark < sizeof cli_mark_words / sizeof *cli_mark_words
+                               ? cli_mark_words[r->mark]
+                               : "";
+        char cell[64];
+        int n = snprintf(cell, sizeof cell, "%-3s 0x%016llx", r->name, (unsigned long long)r->value);
+        fputs(cell, out);
+        if (*mark) fprintf(out, " %s%s%s", cli_on(o, CLI_C_MARK), mark, cli_off(o));
+        int pad = 28 - n - (*mark ? 1 + (int)strlen(mark) : 0);
+        if (i % 4 == 3 || i + 1 == f->nregs) fputc('\n', out);
+        else fprintf(out, "%*s", pad > 2 ? pad : 2, "");
+    }
+}
+
+/* A region's name in the picture: its label, else its class and path. */
+static char *cli_region_name(const struct cli_region *r)
+{
+    if (r->label) return cli_strdup(r->label);
+    if (r->path) return cli_format("%s %s", r->kind ? r->kind : "", cli_basename(r->path));
+    return cli_strdup(r->kind ? r->kind : "?");
+}
+
+/* The map, high addresses first (stack at the top, then mappings and libraries, the heap,
+ * the program). Runs of neighbouring regions with the same name and without the address
+ * (memboss's heap is many mappings split by guard pages) are one line. */
+static void cli_render_map(FILE *out, int pid, const struct cli_finding *f,
+                           const struct cli_render_opts *o)
+{
+    if (!f->nregions) return;
+    fprintf(out, "==%d==   memory map at the fault, high addresses first:\n", pid);
+    for (size_t i = f->nregions; i-- > 0;) {
+        const struct cli_region *r = &f->regions[i];
+        char *name = cli_region_name(r);
+        uint64_t lo = r->lo;
+        size_t run = 1;
+        while (!r->has_addr && i > 0 && !f->regions[i - 1].has_addr) {
+            char *prev = cli_region_name(&f->regions[i - 1]);
+            int same = !strcmp(prev, name) && f->regions[i - 1].hi == lo;
+            free(prev);
+            if (!same) break;
+            lo = f->regions[--i].lo;
+            run++;
+        }
+        fprintf(out, "==%d==   %s%s%s 0x%012llx-0x%012llx %s %s", pid, cli_on(o, CLI_C_ARROW),
+                r->has_addr ? "=>" : "  ", cli_off(o), (unsigned long long)lo,
+                (unsigned long long)r->hi, run > 1 ? "    " : r->perms, name);
+        if (run > 1) fprintf(out, " (%zu mappings)", run);
+        if (r->has_addr)
+            fprintf(out, "  %s<- 0x%llx%s", cli_on(o, CLI_C_ARROW),
+                    (unsigned long long)f->access_addr, cli_off(o));
+        fputc('\n', out);
+        free(name);
+    }
+}
+
+void cli_render_finding(FILE *out, const struct cli_finding *f, const struct cli_render_opts *o)
+{
+    int pid = f->pid;
+    fprintf(out, "==%d== memboss: %s%s: %s%s\n", pid, cli_on(o, f->is_error ? CLI_C_ERROR : CLI_C_INFO),
+            f->is_error ? "ERROR" : "INFO", f->kind, cli_off(o));
+    for (size_t i = 0; i < f->nitems; i++) {
+        const struct cli_item *it = &f->items[i];
+        if (it->stack < 0 || (size_t)it->stack >= f->nstacks) {
+            if (it->text) fprintf(out, "==%d==   %s\n", pid, it->text);
+            continue;
+        }
+        const struct cli_stack *s = &f->stacks[it->stack];
+        if (s->title) fprintf(out, "==%d==   %s%s%s\n", pid, cli_on(o, CLI_C_TITLE), s->title, cli_off(o));
+        for (size_t j = 0; j < s->n; j++) {
+            cli_render_frame(out, pid, j, &s->frames[j], o);
+            if (j == 0 && it->stack == 0) cli_render_source(out, pid, &s->frames[0], o);
+        }
+        if (it->stack == 0) cli_render_fault(out, pid, f, o);
+    }
+    if (!f->nstacks) cli_render_fault(out, pid, f, o);
+    if (o->show_map) cli_render_map(out, pid, f, o);
+    if (f->complete) fprintf(out, "==%d== memboss: END\n", pid);
+    else fprintf(out, "==%d== memboss: (the report ends here: the process was cut short)\n", pid);
+    if (o->gen_suppressions) cli_suppress_write_entry(out, f);
+}
+
+void cli_render_summary(FILE *out, unsigned long long findings, unsigned long long processes,
+                        unsigned long long suppressed)
+{
+    fprintf(out, "==memboss== %llu finding%s in %llu process%s", findings, findings == 1 ? "" : "s",
+            processes, processes == 1 ? "" : "es");
+    if (suppressed) fprintf(out, " (%llu suppressed)", suppressed);
+    fputc('\n', out);
+}
+
+void cli_render_text(FILE *out, const struct cli_findings *all, const struct cli_render_opts *o)
+{
+    unsigned long long shown = 0, suppressed = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        const struct cli_finding *f = &all->v[i];
+        if (f->suppressed_by) {
+            suppressed += f->is_error;
+            continue;
+        }
+        cli_render_finding(out, f, o);
+        shown += f->is_error;
+    }
+    if (shown || suppressed) cli_render_summary(out, shown, all->processes, suppressed);
+}
