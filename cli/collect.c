@@ -46,20 +46,15 @@ struct cli_findings *cli_collect_findings(void) { return &cli_col.all; }
 /* The log file of pid: the pattern with each %p replaced. */
 static char *cli_log_path(const char *pattern, int pid)
 {
-    struct cli_strlist parts = {0};
-    char pidtext[16];
-    snprintf(pidtext, sizeof pidtext, "%d", pid);
+    char *path = cli_strdup("");
     for (const char *p = pattern; *p;) {
         const char *at = strstr(p, "%p");
-        size_t n = at ? (size_t)(at - p) : strlen(p);
-        char *piece = cli_format("%.*s%s", (int)n, p, at ? pidtext : "");
-        cli_strlist_add(&parts, piece);
-        free(piece);
+        int n = at ? (int)(at - p) : (int)strlen(p);
+        char *longer = at ? cli_format("%s%.*s%d", path, n, p, pid) : cli_format("%s%s", path, p);
+        free(path);
+        path = longer;
         p += n + (at ? 2 : 0);
     }
-    char *path = cli_strlist_join(&parts, '\0');
-    for (size_t i = 0; i < parts.n; i++) free(parts.v[i]);
-    free(parts.v);
     return path;
 }
 

@@ -92,13 +92,16 @@ static void cli_elf_sects_free(struct cli_elf_sects *e)
     free(e->sect);
 }
 
-/* The load bias of the file mapping m: its start minus the page of the PT_LOAD that begins
- * at its file offset. -1 when no PT_LOAD does. */
+/* The load bias of the file mapping m: where the PT_LOAD that holds its file offset was
+ * put, less its address in the file. -1 when no PT_LOAD holds it. (A segment can be several
+ * mappings: RELRO makes the first pages of the rw segment read-only.) */
 static int cli_elf_bias(const struct cli_elf_sects *e, const struct cli_region *m, uint64_t *bias)
 {
     for (size_t i = 0; i < e->nload; i++) {
-        if ((e->load[i].p_offset & ~(CLI_PAGE - 1)) != m->offset) continue;
-        *bias = m->lo - (e->load[i].p_vaddr & ~(CLI_PAGE - 1));
+        const Elf64_Phdr *p = &e->load[i];
+        uint64_t off = p->p_offset & ~(CLI_PAGE - 1);
+        if (m->offset < off || m->offset >= p->p_offset + p->p_filesz) continue;
+        *bias = m->lo - ((p->p_vaddr & ~(CLI_PAGE - 1)) + (m->offset - off));
         return 0;
     }
     return -1;

@@ -106,9 +106,27 @@ static char *cli_region_name(const struct cli_region *r)
     return cli_strdup(r->kind ? r->kind : "?");
 }
 
+/* memboss's heap: its segments and guard pages alternate, so they make one run. */
+static int cli_is_heap(const struct cli_region *r)
+{
+    return r->kind && (!strcmp(r->kind, "heap") || !strcmp(r->kind, "guard"));
+}
+
+/* Whether region a and its lower neighbour b make one line of the picture. */
+static int cli_same_run(const struct cli_region *a, const struct cli_region *b)
+{
+    if (a->has_addr || b->has_addr || b->hi != a->lo) return 0;
+    if (cli_is_heap(a) && cli_is_heap(b)) return 1;
+    char *na = cli_region_name(a), *nb = cli_region_name(b);
+    int same = !strcmp(na, nb) && !strcmp(a->perms, b->perms);
+    free(na);
+    free(nb);
+    return same;
+}
+
 /* The map, high addresses first (stack at the top, then mappings and libraries, the heap,
- * the program). Runs of neighbouring regions with the same name and without the address
- * (memboss's heap is many mappings split by guard pages) are one line. */
+ * the program). Runs of neighbouring regions of the same name and permissions, and of
+ * memboss's heap, are one line; the region of the finding's address stands alone. */
 static void cli_render_map(FILE *out, int pid, const struct cli_finding *f,
                            const struct cli_render_opts *o)
 {
@@ -116,20 +134,18 @@ static void cli_render_map(FILE *out, int pid, const struct cli_finding *f,
     fprintf(out, "==%d==   memory map at the fault, high addresses first:\n", pid);
     for (size_t i = f->nregions; i-- > 0;) {
         const struct cli_region *r = &f->regions[i];
-        char *name = cli_region_name(r);
-        uint64_t lo = r->lo;
+        uint64_t hi = r->hi;
         size_t run = 1;
-        while (!r->has_addr && i > 0 && !f->regions[i - 1].has_addr) {
-            char *prev = cli_region_name(&f->regions[i - 1]);
-            int same = !strcmp(prev, name) && f->regions[i - 1].hi == lo;
-            free(prev);
-            if (!same) break;
-            lo = f->regions[--i].lo;
-            run++;
+        int mixed = 0; /* a heap run with guard pages in it */
+        for (; i > 0 && cli_same_run(&f->regions[i], &f->regions[i - 1]); run++) {
+            mixed |= strcmp(f->regions[i].kind, f->regions[i - 1].kind) != 0;
+            i--;
         }
+        const struct cli_region *low = &f->regions[i];
+        char *name = mixed ? cli_strdup("heap (memboss) and guard pages") : cli_region_name(r);
         fprintf(out, "==%d==   %s%s%s 0x%012llx-0x%012llx %s %s", pid, cli_on(o, CLI_C_ARROW),
-                r->has_addr ? "=>" : "  ", cli_off(o), (unsigned long long)lo,
-                (unsigned long long)r->hi, run > 1 ? "    " : r->perms, name);
+                r->has_addr ? "=>" : "  ", cli_off(o), (unsigned long long)low->lo,
+                (unsigned long long)hi, mixed ? "    " : r->perms, name);
         if (run > 1) fprintf(out, " (%zu mappings)", run);
         if (r->has_addr)
             fprintf(out, "  %s<- 0x%llx%s", cli_on(o, CLI_C_ARROW),
