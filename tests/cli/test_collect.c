@@ -7,6 +7,7 @@
 
 #include "../unit/check.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,12 +113,15 @@ int main(void)
     CHECK(strstr(log, "==4242== memboss: note: a note between reports\n") != NULL);
     CHECK(!strstr(log, "INFO")); /* still being written */
     /* The map: high addresses first, our .bss marked, our .text named. */
-    const char *stack = strstr(log, "stack (grows down)"), *text = strstr(log, ".text of test_collect");
+    char *text_of = cli_format(".text of %s", program_invocation_short_name);
+    char *bss_of = cli_format("bss of %s  <- ", program_invocation_short_name);
+    const char *stack = strstr(log, "stack (grows down)"), *text = strstr(log, text_of);
     const char *arrow = strstr(log, "=> 0x");
     CHECKF(stack && text && stack < text, "stack above .text:\n%s", log);
-    CHECKF(arrow && strstr(arrow, "bss of test_collect") && strstr(arrow, "bss of test_collect") <
-                                                                 strchr(arrow, '\n'),
+    CHECKF(arrow && strstr(arrow, bss_of) && strstr(arrow, bss_of) < strchr(arrow, '\n'),
            "the address in .bss:\n%s", log);
+    free(text_of);
+    free(bss_of);
     char *other = log_text(77);
     CHECK(strstr(other, "==77== memboss: ERROR: double-free\n==77== memboss: END\n") == other);
     free(other);
