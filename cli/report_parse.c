@@ -64,6 +64,13 @@ static int cli_num(const char **p, uint64_t *out)
     return 0;
 }
 
+/* A number after spaces (a field of a machine line). */
+static int cli_field(const char **p, uint64_t *out)
+{
+    *p += strspn(*p, " ");
+    return cli_num(p, out);
+}
+
 /* The next space-separated word at *p: its start and length (0 at the end). */
 static size_t cli_word(const char **p, const char **word)
 {
@@ -216,8 +223,7 @@ static void cli_parse_reg(struct cli_finding *f, const char *p)
     const char *name, *mark;
     size_t nn = cli_word(&p, &name);
     uint64_t v;
-    p += strspn(p, " ");
-    if (!nn || nn >= sizeof f->regs->name || cli_num(&p, &v)) return;
+    if (!nn || nn >= sizeof f->regs->name || cli_field(&p, &v)) return;
     size_t mn = cli_word(&p, &mark);
     struct cli_reg r = {.value = v, .mark = CLI_REG_PLAIN};
     cli_copy_word(r.name, sizeof r.name, name, nn);
@@ -236,8 +242,7 @@ static void cli_parse_code(struct cli_finding *f, const char *p)
 {
     const char *hex;
     uint64_t pc;
-    p += strspn(p, " ");
-    if (cli_num(&p, &pc)) return;
+    if (cli_field(&p, &pc)) return;
     size_t n = cli_word(&p, &hex);
     f->insn.pc = pc;
     f->insn.nbytes = 0;
@@ -252,13 +257,10 @@ static void cli_parse_map(struct cli_finding *f, const char *p)
 {
     struct cli_region r = {0};
     const char *perms, *kind;
-    p += strspn(p, " ");
-    if (cli_num(&p, &r.lo)) return;
-    p += strspn(p, " ");
-    if (cli_num(&p, &r.hi)) return;
+    if (cli_field(&p, &r.lo)) return;
+    if (cli_field(&p, &r.hi)) return;
     size_t pn = cli_word(&p, &perms);
-    p += strspn(p, " ");
-    if (!pn || cli_num(&p, &r.offset)) return;
+    if (!pn || cli_field(&p, &r.offset)) return;
     size_t kn = cli_word(&p, &kind);
     if (!kn) return;
     cli_copy_word(r.perms, sizeof r.perms, perms, pn);
@@ -272,8 +274,7 @@ static void cli_parse_module(struct cli_parse *ps, const char *p)
 {
     const char *id;
     uint64_t base;
-    p += strspn(p, " ");
-    if (cli_num(&p, &base)) return;
+    if (cli_field(&p, &base)) return;
     size_t n = cli_word(&p, &id);
     char *path = cli_rest(p);
     if (!n || !path) {
@@ -285,53 +286,43 @@ static void cli_parse_module(struct cli_parse *ps, const char *p)
                                                 cli_word_is(id, n, "-") ? NULL : cli_strndup(id, n)};
 }
 
-/* A machine line "@KEY FIELDS" (the text after "==PID== "). Unknown keys are skipped, so a
- * newer runtime's lines do no harm. */
-static void cli_parse_machine(struct cli_parse *ps, const char *t)
+/* "@access ADDR TID HOW", "@block ADDR SIZE STATE", "@leak BYTES BLOCKS KIND": two
+ * numbers and a word. */
+static void cli_parse_triple(struct cli_finding *f, const char *key, size_t kn, const char *t)
 {
-    struct cli_finding *f = ps->f;
-    const char *key, *w;
-    size_t kn = cli_word(&t, &key), n;
+    const char *w;
     uint64_t a, b;
-    if (cli_word_is(key, kn, "@module")) {
-        cli_parse_module(ps, t);
-    } else if (cli_word_is(key, kn, "@access")) {
-        t += strspn(t, " ");
-        if (cli_num(&t, &a)) return;
-        t += strspn(t, " ");
-        if (cli_num(&t, &b)) b = 0;
-        n = cli_word(&t, &w);
+    if (cli_field(&t, &a) || cli_field(&t, &b)) return;
+    size_t n = cli_word(&t, &w);
+    if (cli_word_is(key, kn, "@access")) {
         f->has_access = 1;
         f->access_addr = a;
         f->access_tid = b <= 0x7fffffff ? (int)b : 0;
         int known = cli_word_is(w, n, "read") || cli_word_is(w, n, "write") || cli_word_is(w, n, "free");
         cli_copy_word(f->access_how, sizeof f->access_how, w, known ? n : 0);
     } else if (cli_word_is(key, kn, "@block")) {
-        t += strspn(t, " ");
-        if (cli_num(&t, &a)) return;
-        t += strspn(t, " ");
-        if (cli_num(&t, &b)) return;
-        n = cli_word(&t, &w);
         f->has_block = 1;
         f->block_addr = a;
         f->block_size = b;
         f->block_freed = cli_word_is(w, n, "freed");
     } else if (cli_word_is(key, kn, "@leak")) {
-        t += strspn(t, " ");
-        if (cli_num(&t, &a)) return;
-        t += strspn(t, " ");
-        if (cli_num(&t, &b)) return;
-        n = cli_word(&t, &w);
         f->leak_bytes = a;
         f->leak_blocks = b;
         cli_copy_word(f->leak_kind, sizeof f->leak_kind, w, n);
-    } else if (cli_word_is(key, kn, "@reg")) {
-        cli_parse_reg(f, t);
-    } else if (cli_word_is(key, kn, "@code")) {
-        cli_parse_code(f, t);
-    } else if (cli_word_is(key, kn, "@map")) {
-        cli_parse_map(f, t);
     }
+}
+
+/* A machine line "@KEY FIELDS" (the text after "==PID== "). Unknown keys are skipped, so a
+ * newer runtime's lines do no harm. */
+static void cli_parse_machine(struct cli_parse *ps, const char *t)
+{
+    const char *key;
+    size_t kn = cli_word(&t, &key);
+    if (cli_word_is(key, kn, "@module")) cli_parse_module(ps, t);
+    else if (cli_word_is(key, kn, "@reg")) cli_parse_reg(ps->f, t);
+    else if (cli_word_is(key, kn, "@code")) cli_parse_code(ps->f, t);
+    else if (cli_word_is(key, kn, "@map")) cli_parse_map(ps->f, t);
+    else cli_parse_triple(ps->f, key, kn, t);
 }
 
 /* One line of a report's body (the text after "==PID== "). */
