@@ -159,6 +159,20 @@ int main(void)
         CHECK(!strstr(buf, "memory map")); /* show_map off */
         free(buf);
     }
+    /* All at once: a suppressed finding is left out and counted; INFO is not counted. */
+    if (all->n == 3) {
+        all->v[0].suppressed_by = "a-rule";
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        struct cli_render_opts o = {0};
+        cli_render_text(mem, all, &o);
+        fclose(mem);
+        CHECKF(!strstr(buf, "double-free") && strstr(buf, "memboss: INFO: leak") &&
+                   strstr(buf, "==memboss== 1 finding in 2 processes (1 suppressed)\n"),
+               "%s", buf);
+        free(buf);
+    }
     cli_findings_free(all);
 
     char *rm = cli_format("rm -rf %s", dir);
