@@ -158,6 +158,25 @@ int main(void)
         CHECK(strstr(buf, "\033[1;31mERROR: heap-buffer-overflow\033[0m") != NULL);
         CHECK(!strstr(buf, "memory map")); /* show_map off */
         free(buf);
+        /* The source line under frame #0, a caret under its column (when source lines can
+         * be read: symbolize.c). */
+        char *src = cli_format("%s/prog.c", dir);
+        append("prog.c", "int main(void)\n{\n\tp[2] = 1;\n}\n");
+        free(fr->file);
+        fr->file = src;
+        fr->line = 3;
+        fr->column = 7;
+        char *probe = cli_source_line(src, 3);
+        buf = NULL;
+        mem = open_memstream(&buf, &len);
+        o.color = 0;
+        cli_render_finding(mem, &all->v[1], &o);
+        fclose(mem);
+        if (probe)
+            CHECKF(strstr(buf, "==4242==          3 |  p[2] = 1;\n==4242==            |       ^\n"),
+                   "%s", buf);
+        free(probe);
+        free(buf);
     }
     /* All at once: a suppressed finding is left out and counted; INFO is not counted. */
     if (all->n == 3) {
