@@ -70,10 +70,10 @@ static void cli_render_source(FILE *out, int pid, const struct cli_frame *fr,
     free(text);
 }
 
-static const char *const cli_mark_words[] = {"", "NULL", "heap", "freed", "fill (never written)",
-                                             "fill (freed)"};
+static const char *const cli_mark_words[] = {"", "NULL", "heap", "freed", "new-fill", "free-fill"};
 
-/* The instruction in words, then the registers in rows of four with what each points to. */
+/* The instruction in words, then the registers in rows of four, each with what it points to
+ * or holds, in columns. */
 static void cli_render_fault(FILE *out, int pid, const struct cli_finding *f,
                              const struct cli_render_opts *o)
 {
@@ -84,17 +84,15 @@ static void cli_render_fault(FILE *out, int pid, const struct cli_finding *f,
     }
     for (size_t i = 0; i < f->nregs; i++) {
         const struct cli_reg *r = &f->regs[i];
-        if (i % 4 == 0) fprintf(out, "==%d==   ", pid);
+        int last = i % 4 == 3 || i + 1 == f->nregs;
         const char *mark = (size_t)r->mark < sizeof cli_mark_words / sizeof *cli_mark_words
                                ? cli_mark_words[r->mark]
                                : "";
-        char cell[64];
-        int n = snprintf(cell, sizeof cell, "%-3s 0x%016llx", r->name, (unsigned long long)r->value);
-        fputs(cell, out);
-        if (*mark) fprintf(out, " %s%s%s", cli_on(o, CLI_C_MARK), mark, cli_off(o));
-        int pad = 28 - n - (*mark ? 1 + (int)strlen(mark) : 0);
-        if (i % 4 == 3 || i + 1 == f->nregs) fputc('\n', out);
-        else fprintf(out, "%*s", pad > 2 ? pad : 2, "");
+        if (i % 4 == 0) fprintf(out, "==%d==  ", pid);
+        fprintf(out, " %-3s 0x%016llx %s%s%s", r->name, (unsigned long long)r->value,
+                cli_on(o, CLI_C_MARK), mark, cli_off(o));
+        if (last) fputc('\n', out);
+        else fprintf(out, "%*s", 10 - (int)strlen(mark), "");
     }
 }
 
