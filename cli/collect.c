@@ -22,7 +22,7 @@ struct cli_source {
     off_t offset; /* bytes of the file read so far */
     char *pending; /* read but not yet taken: a report being written, or a partial line */
     size_t npending;
-    FILE *out;     /* where its findings go: stderr, or its --log-file */
+    FILE *out; /* while its units are taken: stderr or its --log-file, opened when needed */
     int color;
     int had_finding;
 };
@@ -77,6 +77,14 @@ static FILE *cli_open_output(int pid, int *color)
     return f;
 }
 
+/* s->out, opened if it is not yet: a log file is opened for each batch of units and closed
+ * after it, so that a run of many processes does not hold a descriptor for each. */
+static FILE *cli_output(struct cli_source *s)
+{
+    if (!s->out) s->out = cli_open_output(s->pid, &s->color);
+    return s->out;
+}
+
 static struct cli_source *cli_source_of(const char *name)
 {
     for (size_t i = 0; i < cli_col.n; i++)
@@ -123,10 +131,9 @@ static void cli_finish_finding(struct cli_source *s)
     if (!s->had_finding) all->processes++;
     s->had_finding = 1;
     if (f->suppressed_by) return;
-    if (!s->out) s->out = cli_open_output(s->pid, &s->color);
+    FILE *out = cli_output(s);
     struct cli_render_opts o = {s->color, cfg->show_map, cfg->gen_suppressions, cfg->att};
-    cli_render_finding(s->out, f, &o);
-    fflush(s->out);
+    cli_render_finding(out, f, &o);
 }
 
 /* Takes every whole unit at the start of s->pending. */
@@ -140,13 +147,16 @@ static void cli_source_take(struct cli_source *s, int final)
         if (u == CLI_UNIT_FINDING) {
             cli_finish_finding(s);
         } else {
-            if (!s->out) s->out = cli_open_output(s->pid, &s->color);
-            fwrite(s->pending + done, 1, used, s->out);
-            if (s->pending[done + used - 1] != '\n') fputc('\n', s->out);
-            fflush(s->out);
+            FILE *out = cli_output(s);
+            fwrite(s->pending + done, 1, used, out);
+            if (s->pending[done + used - 1] != '\n') fputc('\n', out);
         }
         done += used;
     }
+    if (s->out && s->out != stderr) fclose(s->out);
+    else if (s->out) fflush(s->out);
+    s->out = NULL;
+    if (!done) return;
     memmove(s->pending, s->pending + done, s->npending - done);
     s->npending -= done;
 }
@@ -167,10 +177,8 @@ void cli_collect_poll(int final)
     close(dir_fd);
     if (!final) return;
     for (size_t i = 0; i < cli_col.n; i++) {
-        struct cli_source *s = &cli_col.v[i];
-        if (s->out && s->out != stderr) fclose(s->out);
-        free(s->name);
-        free(s->pending);
+        free(cli_col.v[i].name);
+        free(cli_col.v[i].pending);
     }
     free(cli_col.v);
     cli_col.v = NULL;
