@@ -51,6 +51,26 @@ static void cli_render_frame(FILE *out, int pid, size_t i, const struct cli_fram
     fputc('\n', out);
 }
 
+/* The display column (0-based; a tab goes to the next multiple of 8, as source lines are
+ * shown) of DWARF's byte column `column` (1-based) of line `line` of file; -1 if unknown. */
+static int cli_display_column(const char *file, int line, int column)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) return -1;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = 0;
+    for (int i = 0; i < line && n >= 0; i++) n = getline(&buf, &cap, f);
+    int col = -1;
+    if (n >= column - 1) {
+        col = 0;
+        for (int i = 0; i < column - 1 && buf[i] != '\n'; i++) col = buf[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
+    }
+    free(buf);
+    fclose(f);
+    return col;
+}
+
 /* The source line of frame #0 with a caret under its column (or under its first word), as
  * a compiler shows a diagnostic; nothing when the file cannot be read. */
 static void cli_render_source(FILE *out, int pid, const struct cli_frame *fr,
@@ -59,14 +79,10 @@ static void cli_render_source(FILE *out, int pid, const struct cli_frame *fr,
     if (!fr->file || fr->line <= 0) return;
     char *text = cli_source_line(fr->file, fr->line);
     if (!text) return;
-    for (char *p = text; *p; p++)
-        if (*p == '\t') *p = ' '; /* so that the caret's column matches on any terminal */
-    size_t len = strlen(text);
-    size_t col = fr->column > 0 && (size_t)fr->column <= len ? (size_t)fr->column - 1
-                                                             : strspn(text, " ");
+    int col = fr->column > 0 ? cli_display_column(fr->file, fr->line, fr->column) : -1;
+    if (col < 0 || (size_t)col >= strlen(text)) col = (int)strspn(text, " \t");
     fprintf(out, "==%d==     %6d | %s\n", pid, fr->line, text);
-    fprintf(out, "==%d==            | %*s%s^%s\n", pid, (int)col, "", cli_on(o, CLI_C_CARET),
-            cli_off(o));
+    fprintf(out, "==%d==            | %*s%s^%s\n", pid, col, "", cli_on(o, CLI_C_CARET), cli_off(o));
     free(text);
 }
 
