@@ -239,6 +239,9 @@ int mb__unwritten_fault(uintptr_t addr, int is_write, uintptr_t pc, uintptr_t fp
  * fill pattern, and which heap block the garbage pointer was most likely read from. uc is
  * the handler's ucontext_t. Async-signal-safe, allocates nothing. */
 void mb__garbage_explain(uintptr_t addr, int addr_known, const void *uc);
+/* Which fill pattern a value is made of (within a small offset). */
+enum { MB_FILL_NONE, MB_FILL_FRESH, MB_FILL_FREED, MB_FILL_RED_ZONE };
+int mb__garbage_fill_kind(uint64_t v);
 
 /* ---- check/stack.c: stack capture and depot ---------------------------------------- */
 /* frame: __builtin_frame_address(0) of the exported entry (malloc, free...): its return
@@ -295,6 +298,18 @@ extern _Atomic unsigned long mb__findings;            /* findings so far        
 const char *mb__finding_name(enum mb_finding_kind kind);
 void mb__report_exit_status(void);                   /* atexit: status file, exit code   */
 
+/* ---- report/events.c: machine lines for the command (docs/events.md) ---------------- */
+/* Machine lines "==PID== @KEY ..." are written only while reports go to the status
+ * directory (status_dir and report_to_status). Every call is made inside a report. */
+int mb__events_on(void);
+void mb__event_access(uintptr_t addr, int tid, const char *how); /* read|write|free|unknown */
+void mb__event_block(const void *addr, size_t size, int freed);
+void mb__event_leak(size_t bytes, size_t blocks, const char *kind);
+void mb__event_fault(const void *uc);                 /* @reg, @code, and @map (show_map) */
+/* A frame named a module: remembered for the report's @module lines (written at END). */
+void mb__event_module(uintptr_t bias, const char *path, const uint8_t *build_id, unsigned id_len);
+void mb__event_modules_flush(void);
+
 /* ---- report/where.c: what lies at an address (not heap blocks) -------------------- */
 /* Appends one phrase describing the region holding addr, e.g.
  *   "in the .bss of /home/u/prog (prog+0x4010)" or "on the stack of thread 1234" or
@@ -311,6 +326,9 @@ typedef void mb_mapping_fn(uintptr_t lo, uintptr_t hi, const char *perms, const 
                            size_t pathlen, void *arg);
 void mb__where_foreach_mapping(mb_mapping_fn *fn, void *arg);
 void mb__where_foreach_code(mb_mapping_fn *fn, void *arg);
+typedef void mb_map_line_fn(uintptr_t lo, uintptr_t hi, const char *perms, uint64_t off,
+                            const char *path, size_t pathlen);
+void mb__where_foreach_map_line(mb_map_line_fn *fn);   /* with file offsets; report lock */
 
 /* ---- check/code.c: the executable ranges, cached --------------------------------------- */
 /* 1 when pc lies in a readable executable mapping. Lock-free; the table is re-read from

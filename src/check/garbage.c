@@ -205,3 +205,10 @@ void mb__garbage_explain(uintptr_t addr, int addr_known, const void *ctx)
     }
     if (s.nwant) find_sources(&s, g);
 }
+
+int mb__garbage_fill_kind(uint64_t v)
+{
+    struct match m;
+    if (!match(v, &m)) return MB_FILL_NONE;
+    return m.kind == FRESH ? MB_FILL_FRESH : m.kind == FREED ? MB_FILL_FREED : MB_FILL_RED_ZONE;
+}

@@ -138,6 +138,29 @@ static int scan_sections(struct mb_elf *fill, const struct mb_elf *e, uint64_t v
     return 0;
 }
 
+#define MAX_NOTES 4 /* PT_NOTE segments looked at for the build id */
+
+/* NT_GNU_BUILD_ID in the notes at [off, off + size) into e->build_id. A note is a header
+ * (namesz, descsz, type), the name and the descriptor, each padded to 4 bytes. */
+static void read_build_id(struct mb_elf *e, uint64_t off, uint64_t size)
+{
+    unsigned char buf[512];
+    size_t n = rd(e, buf, size < sizeof buf ? (size_t)size : sizeof buf, off);
+    for (size_t at = 0; at + sizeof(Elf64_Nhdr) <= n;) {
+        Elf64_Nhdr nh;
+        __builtin_memcpy(&nh, buf + at, sizeof nh);
+        size_t name = at + sizeof nh, desc = name + ((nh.n_namesz + 3u) & ~3u);
+        if (nh.n_namesz > n || nh.n_descsz > n || desc + nh.n_descsz > n) return;
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+            __builtin_memcmp(buf + name, "GNU", 4) == 0 && nh.n_descsz <= MB_ELF_BUILD_ID_MAX) {
+            __builtin_memcpy(e->build_id, buf + desc, nh.n_descsz);
+            e->build_id_len = nh.n_descsz;
+            return;
+        }
+        at = desc + ((nh.n_descsz + 3u) & ~3u);
+    }
+}
+
 int mb__elf_parse(struct mb_elf *e)
 {
     Elf64_Ehdr eh;
@@ -159,7 +182,11 @@ int mb__elf_parse(struct mb_elf *e)
         eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0)
         return -1;
 
-    /* Program headers: the PT_LOADs give the bias and the loaded span. */
+    /* Program headers: the PT_LOADs give the bias and the loaded span; the PT_NOTEs the
+     * build id, read once the headers are done with the scratch buffer. */
+    uint64_t notes[MAX_NOTES][2];
+    unsigned nnotes = 0;
+    e->build_id_len = 0;
     const size_t per = SCRATCH / sizeof(Elf64_Phdr);
     for (unsigned i = 0; i < eh.e_phnum;) {
         size_t n = eh.e_phnum - i < per ? eh.e_phnum - i : per;
@@ -167,6 +194,10 @@ int mb__elf_parse(struct mb_elf *e)
         if (!rd_all(e, scratch.ph, n * sizeof(Elf64_Phdr), at)) return -1;
         for (size_t k = 0; k < n; k++, i++) {
             const Elf64_Phdr *ph = &scratch.ph[k];
+            if (ph->p_type == PT_NOTE && nnotes < MAX_NOTES) {
+                notes[nnotes][0] = ph->p_offset;
+                notes[nnotes++][1] = ph->p_filesz;
+            }
             if (ph->p_type != PT_LOAD) continue;
             uint64_t lo = ph->p_vaddr & ~PAGE_MASK;
             uint64_t hi = (ph->p_vaddr + ph->p_memsz + PAGE_MASK) & ~PAGE_MASK;
@@ -178,6 +209,7 @@ int mb__elf_parse(struct mb_elf *e)
         }
     }
     if (e->load_hi == 0) return -1;
+    for (unsigned i = 0; i < nnotes && !e->build_id_len; i++) read_build_id(e, notes[i][0], notes[i][1]);
 
     /* Section headers are optional (a stripped-to-the-bone module still gets a bias). */
     if (eh.e_shoff == 0 || eh.e_shentsize != sizeof(Elf64_Shdr)) return 0;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define MB_ELF_MAX_LOADS 16   /* PT_LOAD headers kept (more are folded into the span)   */
+#define MB_ELF_BUILD_ID_MAX 64 /* longest build id kept (GNU ld writes 20 bytes)      */
 #define MB_ELF_MAX_SECTS 64   /* allocated sections kept; beyond, lookups stream them   */
 
 struct mb_elf_load {
@@ -50,6 +51,8 @@ struct mb_elf {
     unsigned nsects;
     int sects_partial;        /* more allocated sections than sects[] holds              */
     struct mb_elf_symtab syms[2]; /* [0] .symtab, [1] .dynsym                             */
+    uint8_t build_id[MB_ELF_BUILD_ID_MAX]; /* NT_GNU_BUILD_ID's bytes (from PT_NOTE)        */
+    unsigned build_id_len;    /* 0: the module has none                                  */
 };
 
 /* Reads the ELF header, program headers and section headers. 0 on success, -1 when the

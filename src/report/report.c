@@ -64,9 +64,38 @@ static void set_out_fd(int fd)
     }
 }
 
+/* Under `memboss run` (status_dir and report_to_status): DIR/PID.report, opened at the
+ * first line this process writes. Invariant: status_fd was opened by process status_pid;
+ * a forked child sees another pid and opens a file of its own (the parent's descriptor it
+ * inherited is closed, not written). */
+static int status_fd = -1;
+static int status_pid;
+
+static int status_out_fd(void)
+{
+    int pid = (int)getpid();
+    if (status_pid == pid && status_fd >= 0) return status_fd;
+    if (status_fd >= 0) close(status_fd);
+    char path[512];
+    struct mb_buf p;
+    mb__buf_init(&p, path, sizeof path);
+    mb__buf_printf(&p, "%s/%d.report", mb__opt.status_dir, pid);
+    status_pid = pid;
+    status_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (status_fd >= 0) {
+        int high = fcntl(status_fd, F_DUPFD_CLOEXEC, high_fd_floor());
+        if (high >= 0) {
+            close(status_fd);
+            status_fd = high;
+        }
+    }
+    return status_fd >= 0 ? status_fd : 2;
+}
+
 /* out_fd, or fd 2 when the program closed out_fd or put another file in its place. */
 static int current_out_fd(void)
 {
+    if (mb__events_on()) return status_out_fd();
     struct stat st;
     if (out_fd != 2 && (fstat(out_fd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino))
         out_fd = 2;
@@ -208,6 +237,7 @@ int mb__report_begin_info(enum mb_finding_kind kind) { return begin(kind, 0); }
 
 void mb__report_end(void)
 {
+    mb__event_modules_flush();
     mb__report_line("memboss: END");
     atomic_store(&report_owner, 0);
     mb__unlock(&report_lock);

@@ -497,6 +497,7 @@ void mb__where_symbolize(struct mb_buf *out, uintptr_t pc, int is_return)
     if (mb__elf_symbol(e, vaddr, MB_ELF_SYM_CODE, have_sect ? &s : NULL, &v, sym_name,
                        sizeof sym_name))
         mb__buf_printf(out, "in %s+0x%lx ", sym_name, (unsigned long)(pc - ck.bias - v));
+    mb__event_module(ck.bias, path, e->build_id, e->build_id_len);
     module_close();
     mb__buf_printf(out, "(%s+0x%lx)", path, (unsigned long)(pc - ck.bias));
 }
@@ -514,6 +515,15 @@ static void mappings_to(struct mreader *r, mb_mapping_fn *fn, void *arg)
 void mb__where_foreach_mapping(mb_mapping_fn *fn, void *arg)
 {
     mappings_to(&report_mr, fn, arg);
+}
+
+/* Every mapping with its file offset (the @map lines of report/events.c), as above. */
+void mb__where_foreach_map_line(mb_map_line_fn *fn)
+{
+    struct mline l;
+    if (maps_open(&report_mr) < 0) return;
+    while (maps_next(&report_mr, &l)) fn(l.lo, l.hi, l.perms, l.off, l.path, l.pathlen);
+    maps_close(&report_mr);
 }
 
 /* The same for the executable ranges cache (check/code.c), through a reader of its own. */
