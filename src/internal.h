@@ -183,12 +183,15 @@ void mb__check_at_exit(void);
 void mb__check_init(void);
 /* A fault at addr: when addr is check-mode heap memory (a guard page, a freed block),
  * report it (access stack pcs[0..n)) and return 1; else return 0. Async-signal-safe. */
-int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n);
+int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n,
+                            const void *uc);
 /* The check-mode block whose slot holds addr (live, quarantined or, for a guarded run,
  * free). Returns 0 if none. Lock-free: usable in the fault handler. */
 int mb__check_block_at(uintptr_t addr, struct mb_block *b);
-/* "READ at ADDR by thread T:" and the access stack, inside a report. */
-void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n);
+/* "READ at ADDR by thread T:" and the access stack, inside a report; with uc (the
+ * handler's ucontext_t, or NULL) also the fault's machine lines. */
+void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n,
+                               const void *uc);
 /* The thread id of the caller, cached. */
 int mb__check_tid(void);
 void mb__check_fork_child(void);
@@ -309,6 +312,13 @@ void mb__event_fault(const void *uc);                 /* @reg, @code, and @map (
 /* A frame named a module: remembered for the report's @module lines (written at END). */
 void mb__event_module(uintptr_t bias, const char *path, const uint8_t *build_id, unsigned id_len);
 void mb__event_modules_flush(void);
+/* The general registers in the order of @reg lines, with their ucontext gregs index. */
+struct mb_reg_name {
+    const char *name;
+    int reg;
+};
+#define MB_NREGS 17
+extern const struct mb_reg_name mb__regs[MB_NREGS];
 
 /* ---- report/where.c: what lies at an address (not heap blocks) -------------------- */
 /* Appends one phrase describing the region holding addr, e.g.

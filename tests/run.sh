@@ -12,7 +12,8 @@
 #    run with LD_PRELOAD=BUILDDIR/libmemboss.so in fast and in check mode (some with their
 #    own options or limits); each run is one test, read like a unit test.
 # 1b. cli: `memboss --help` fits 80 columns; the README's options table lists every option.
-# 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`.
+# 2. behaviour: bash tests/behaviour/run.sh BUILDDIR, ending with `behaviour N M`; then
+#    bash tests/events/run.sh BUILDDIR (the machine lines of docs/events.md), `events N M`.
 # 3. real: bash tests/real/run.sh BUILDDIR, ending with `real N M`; then
 #    bash tests/real/valgrind-leaks.sh BUILDDIR (memboss's definitely-lost leaks in five
 #    real programs, each confirmed by Valgrind on the same workload), also `real N M`;
@@ -213,6 +214,7 @@ fi
 
 # ---- 2. behaviour, 3. real programs ----------------------------------------------------
 part behaviour bash tests/behaviour/run.sh "$BUILD"
+part events bash tests/events/run.sh "$BUILD"
 part real bash tests/real/run.sh "$BUILD"
 part real bash tests/real/valgrind-leaks.sh "$BUILD"
 part real bash tests/real/check-real.sh --subset "$BUILD"

@@ -195,6 +195,7 @@ static int verify_canaries(const struct mb_block *b, const char *when, void *cal
     if (!bad_after && !bad_before) return 1;
     enum mb_finding_kind kind = bad_after ? MB_FINDING_HEAP_BUFFER_OVERFLOW : MB_FINDING_HEAP_BUFFER_UNDERFLOW;
     if (!mb__report_begin(kind)) return 0;
+    mb__event_block(b->user, size, 0);
     if (bad_after) {
         const uint8_t *last = after + tlen;
         while (last > bad_after && last[-1] == MB_FILL_CANARY) last--;
@@ -235,6 +236,9 @@ static void report_bad_free(void *p, void *caller, int from_realloc, const struc
                                 : from_realloc ? MB_FINDING_INVALID_REALLOC : MB_FINDING_INVALID_FREE;
     if (!mb__report_begin(kind)) return;
     const char *fn = from_realloc ? "realloc" : "free";
+    mb__event_access((uintptr_t)p, mb__check_tid(), "free");
+    if (found && b->info->state != MB_BLOCK_FREE)
+        mb__event_block(b->user, b->info->size, b->info->state == MB_BLOCK_QUARANTINED);
     if (twice) {
         mb__report_line("  %s of %p: a %lu-byte block that was already freed", fn, p,
                         (unsigned long)b->info->size);
@@ -291,6 +295,7 @@ static void report_unwritten(const struct mb_block *b, void *caller, const char 
         mb__unwritten_find_bad(b->user, b->info->size, (uint8_t)mb__opt.malloc_fill_byte) ||
         !mb__report_begin(MB_FINDING_UNWRITTEN_BLOCK))
         return;
+    mb__event_block(b->user, b->info->size, 0);
     mb__report_line("  a %lu-byte block at %p was freed without ever being written: all its bytes "
                     "still hold memboss's fill 0x%02lx", (unsigned long)b->info->size, (void *)b->user,
                     (unsigned long)mb__opt.malloc_fill_byte);
@@ -330,6 +335,7 @@ static void verify_free_fill(const struct mb_block *b, const char *when)
     uint8_t fill = (uint8_t)mb__opt.free_fill_byte;
     const uint8_t *bad = mb__canary_find_bad(b->user, b->info->size, fill);
     if (!bad || !mb__report_begin(MB_FINDING_WRITE_AFTER_FREE)) return;
+    mb__event_block(b->user, b->info->size, 1);
     const uint8_t *last = b->user + b->info->size;
     while (last > bad && last[-1] == fill) last--;
     mb__report_line("  a %lu-byte block at %p was written after it was freed: bytes [%lu, %lu) "
@@ -437,21 +443,25 @@ void mb__check_at_exit(void)
 
 /* ---- faults ----------------------------------------------------------------------------- */
 
-void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n)
+void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pcs, unsigned n,
+                               const void *uc)
 {
     mb__report_line("  %s at %p by thread %d:", is_write ? "WRITE" : "READ", (void *)addr,
                     mb__check_tid());
+    mb__event_access(addr, mb__check_tid(), is_write ? "write" : "read");
+    if (uc) mb__event_fault(uc);
     mb__report_pc_stack(NULL, pcs, n, 0);
 }
 
-int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n)
+int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n,
+                            const void *uc)
 {
     void *region = mb__rmap_get(addr);
     if (!region || *(uint8_t *)region != MB_REGION_GUARD) return 0;
     struct mb_guarded *g = mb__guard_at(addr);
     if (!g) {
         if (!mb__report_begin(MB_FINDING_SEGV)) return 1;
-        mb__check_describe_access(is_write, addr, pcs, n);
+        mb__check_describe_access(is_write, addr, pcs, n, uc);
         mb__report_line("  %p is in memboss's guard arena, in no block", (void *)addr);
         mb__report_end();
         return 1;
@@ -463,7 +473,8 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
     if ((uint8_t *)addr < data_end && info->state == MB_BLOCK_LIVE) return 0;
     if ((uint8_t *)addr < data_end) { /* freed: in quarantine, or already out of it */
         if (!mb__report_begin(MB_FINDING_HEAP_USE_AFTER_FREE)) return 1;
-        mb__check_describe_access(is_write, addr, pcs, n);
+        mb__check_describe_access(is_write, addr, pcs, n, uc);
+        mb__event_block(g->user, info->size, 1);
         long off = (long)((uint8_t *)addr - g->user);
         if (off >= 0 && (uint64_t)off < info->size)
             mb__report_line("  %p is at offset %ld of a %lu-byte block at %p, freed", (void *)addr,
@@ -490,7 +501,8 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
     enum mb_finding_kind kind = freed ? MB_FINDING_HEAP_USE_AFTER_FREE
                                 : under ? MB_FINDING_HEAP_BUFFER_UNDERFLOW : MB_FINDING_HEAP_BUFFER_OVERFLOW;
     if (!mb__report_begin(kind)) return 1;
-    mb__check_describe_access(is_write, addr, pcs, n);
+    mb__check_describe_access(is_write, addr, pcs, n, uc);
+    mb__event_block(b->user, b->info.size, freed);
     if (under)
         mb__report_line("  %p is %lu %s before the start of a %lu-byte block at %p%s", (void *)addr,
                         (unsigned long)((uintptr_t)b->user - addr),

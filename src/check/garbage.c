@@ -69,14 +69,8 @@ static void say_match(const char *what, uint64_t v, const struct match *m)
                     pattern_meaning[m->kind]);
 }
 
-static const struct {
-    const char *name;
-    int reg;
-} regs[] = {{"rax", REG_RAX}, {"rbx", REG_RBX}, {"rcx", REG_RCX}, {"rdx", REG_RDX},
-            {"rsi", REG_RSI}, {"rdi", REG_RDI}, {"rbp", REG_RBP}, {"r8", REG_R8},
-            {"r9", REG_R9},   {"r10", REG_R10}, {"r11", REG_R11}, {"r12", REG_R12},
-            {"r13", REG_R13}, {"r14", REG_R14}, {"r15", REG_R15}};
-#define NREGS (sizeof regs / sizeof regs[0])
+/* The registers a garbage pointer may be in: all but the stack pointer and the pc. */
+static int data_reg(unsigned i) { return mb__regs[i].reg != REG_RSP && mb__regs[i].reg != REG_RIP; }
 
 /* ---- where the pointer came from ------------------------------------------------------- */
 
@@ -163,10 +157,11 @@ static void find_sources(struct search *s, const greg_t *g)
 {
     char what[48];
     struct mb_buf w;
-    for (unsigned i = 0; i < NREGS && s->nnamed < MAX_BLOCKS; i++) {
+    for (unsigned i = 0; i < MB_NREGS && s->nnamed < MAX_BLOCKS; i++) {
+        if (!data_reg(i)) continue;
         mb__buf_init(&w, what, sizeof what);
-        mb__buf_printf(&w, "register %s", regs[i].name);
-        name_source(s, what, (uintptr_t)g[regs[i].reg]);
+        mb__buf_printf(&w, "register %s", mb__regs[i].name);
+        name_source(s, what, (uintptr_t)g[mb__regs[i].reg]);
     }
     if (s->nnamed) return;
     uintptr_t sp = (uintptr_t)g[REG_RSP];
@@ -191,13 +186,14 @@ void mb__garbage_explain(uintptr_t addr, int addr_known, const void *ctx)
         say_match("the address", addr, &m);
         want(&s, &m);
     }
-    for (unsigned i = 0; i < NREGS; i++) {
-        uint64_t v = (uint64_t)g[regs[i].reg];
+    for (unsigned i = 0; i < MB_NREGS; i++) {
+        if (!data_reg(i)) continue;
+        uint64_t v = (uint64_t)g[mb__regs[i].reg];
         if (v == addr && addr_known) continue; /* said above */
         char what[32];
         struct mb_buf w;
         mb__buf_init(&w, what, sizeof what);
-        mb__buf_printf(&w, "register %s =", regs[i].name);
+        mb__buf_printf(&w, "register %s =", mb__regs[i].name);
         if (match(v, &m)) {
             say_match(what, v, &m);
             want(&s, &m);

@@ -122,6 +122,7 @@ size_t mb__leak_report(struct mb_leak_block *blocks, size_t n, void *room, int l
         mb__report_line("  %s bytes in %lu %s %s %s in loss record %lu of %lu", amount, (unsigned long)r->blocks,
                         blocks_word(r->blocks), r->blocks == 1 ? "is" : "are", kind_words[r->kind],
                         (unsigned long)(k + 1), (unsigned long)nrec);
+        mb__event_leak(r->bytes, r->blocks, kind_names[r->kind]);
         mb__report_stack("allocated", r->stack, r->tid);
         mb__report_end();
     }

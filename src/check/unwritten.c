@@ -128,7 +128,7 @@ static void report_read(const struct mb_guarded *g, uintptr_t addr, uintptr_t pc
     if (!mb__report_begin(MB_FINDING_UNINITIALIZED_READ)) return;
     uintptr_t pcs[MB_STACK_MAX];
     unsigned n = mb__stack_walk(pc, fp, sp, pcs, 16);
-    mb__check_describe_access(0, addr, pcs, n);
+    mb__check_describe_access(0, addr, pcs, n, NULL);
     mb__report_line("  a read of bytes never written: %p is at offset %lu of the %lu-byte block at %p, "
                     "on a page of it nothing was written to yet; the value read is garbage",
                     (void *)addr, (unsigned long)(addr - (uintptr_t)g->user), (unsigned long)g->info.size,

@@ -88,6 +88,8 @@ static void report_segv(int sig, const siginfo_t *si, const ucontext_t *uc, cons
     if (!mb__report_begin(kind)) return;
     if (gp) {
         mb__report_line("  general-protection fault by thread %d at:", mb__check_tid());
+        mb__event_access(0, mb__check_tid(), "unknown"); /* the CPU gave no address */
+        mb__event_fault(uc);
         mb__report_pc_stack(NULL, pcs, n, 0);
         mb__report_line("  the CPU refused the access without naming an address: most often a "
                         "non-canonical pointer (no memory can be there)");
@@ -95,6 +97,8 @@ static void report_segv(int sig, const siginfo_t *si, const ucontext_t *uc, cons
     } else {
         mb__report_line("  %s at %p by thread %d:", is_write ? "WRITE" : "READ", (void *)addr,
                         mb__check_tid());
+        mb__event_access(addr, mb__check_tid(), sig == SIGBUS ? "unknown" : is_write ? "write" : "read");
+        mb__event_fault(uc);
         mb__report_pc_stack(NULL, pcs, n, 0);
         char text[768];
         struct mb_buf w;
@@ -159,7 +163,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
     unsigned n = mb__stack_walk((uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
                                 (uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
                                 (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], pcs, 16);
-    if (sig == SIGSEGV && mb__check_explain_fault(addr, is_write, pcs, n)) {
+    if (sig == SIGSEGV && mb__check_explain_fault(addr, is_write, pcs, n, uc)) {
         die_by(sig, si, ctx);
         return;
     }

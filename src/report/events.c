@@ -78,14 +78,11 @@ void mb__event_modules_flush(void)
 
 /* ---- at a fault: @reg, @code, @map --------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    int reg;
-} regs[] = {{"rax", REG_RAX}, {"rbx", REG_RBX}, {"rcx", REG_RCX}, {"rdx", REG_RDX},
-            {"rsi", REG_RSI}, {"rdi", REG_RDI}, {"rbp", REG_RBP}, {"rsp", REG_RSP},
-            {"r8", REG_R8},   {"r9", REG_R9},   {"r10", REG_R10}, {"r11", REG_R11},
-            {"r12", REG_R12}, {"r13", REG_R13}, {"r14", REG_R14}, {"r15", REG_R15},
-            {"rip", REG_RIP}};
+const struct mb_reg_name mb__regs[MB_NREGS] = {
+    {"rax", REG_RAX}, {"rbx", REG_RBX}, {"rcx", REG_RCX}, {"rdx", REG_RDX}, {"rsi", REG_RSI},
+    {"rdi", REG_RDI}, {"rbp", REG_RBP}, {"rsp", REG_RSP}, {"r8", REG_R8},   {"r9", REG_R9},
+    {"r10", REG_R10}, {"r11", REG_R11}, {"r12", REG_R12}, {"r13", REG_R13}, {"r14", REG_R14},
+    {"r15", REG_R15}, {"rip", REG_RIP}};
 
 /* What a register's value is: a small number, a pointer into a heap block, a fill pattern. */
 static const char *mark(uint64_t v)
@@ -121,6 +118,18 @@ static void code_line(uintptr_t pc)
     mb__report_line("@code %p %s", (void *)pc, n ? text : "-");
 }
 
+/* 1 when a 4 MiB chunk of [lo, hi) belongs to memboss's heap (a segment, a huge block, the
+ * guard arena): the kernel merges neighbouring anonymous mappings, so a maps line may
+ * start below the first chunk of ours. A bounded number of chunks is looked at. */
+static int ours(uintptr_t lo, uintptr_t hi)
+{
+    if (mb__rmap_get(lo)) return 1;
+    uintptr_t c = mb__align_up(lo, MB_SEGMENT_SIZE);
+    for (unsigned i = 0; i < 1024 && c < hi; i++, c += MB_SEGMENT_SIZE)
+        if (mb__rmap_get(c)) return 1;
+    return 0;
+}
+
 /* The KIND of a mapping, from memboss's own knowledge first (its heap regions, thread
  * stacks), then from the name /proc/self/maps gives it. */
 static void map_line(uintptr_t lo, uintptr_t hi, const char *perms, uint64_t off,
@@ -140,7 +149,7 @@ static void map_line(uintptr_t lo, uintptr_t hi, const char *perms, uint64_t off
         else if (pathlen == 6 && path[2] == 'v') kind = "vvar";    /* [vvar]  */
     } else if (pathlen) {
         kind = "file";
-    } else if (mb__rmap_get(lo)) {
+    } else if (ours(lo, hi)) {
         kind = none ? "guard" : "heap";
     } else if (mb__thread_stack_find(lo, &tid, &slo, &shi, &in_guard)) {
         kind = in_guard ? "stack-guard" : "thread-stack";
@@ -162,9 +171,9 @@ void mb__event_fault(const void *ucv)
 {
     if (!mb__events_on()) return;
     const ucontext_t *uc = ucv;
-    for (unsigned i = 0; i < sizeof regs / sizeof regs[0]; i++) {
-        uint64_t v = (uint64_t)uc->uc_mcontext.gregs[regs[i].reg];
-        mb__report_line("@reg %s %p %s", regs[i].name, (void *)v, mark(v));
+    for (unsigned i = 0; i < MB_NREGS; i++) {
+        uint64_t v = (uint64_t)uc->uc_mcontext.gregs[mb__regs[i].reg];
+        mb__report_line("@reg %s %p %s", mb__regs[i].name, (void *)v, mark(v));
     }
     code_line((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]);
     if (mb__opt.show_map) mb__where_foreach_map_line(map_line);

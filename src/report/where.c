@@ -483,10 +483,11 @@ void mb__where_symbolize(struct mb_buf *out, uintptr_t pc, int is_return)
      * does not return ends it): look up the call instruction, print pc's own offsets. */
     const uintptr_t at = pc - (is_return ? 1 : 0);
     if (find(at) < 0 || !rg.found || rg.bss || !(e = hit_module())) {
-        if (rg.found && rg.hit.kind == K_FILE && !rg.bss) /* a file we cannot read as ELF */
+        if (rg.found && rg.hit.kind == K_FILE && !rg.bss) { /* a file we cannot read as ELF */
             mb__buf_printf(out, "(%s+0x%lx)", grp.path,
                            (unsigned long)(rg.hit.off + (pc - rg.hit.lo)));
-        else
+            mb__event_module(rg.hit.lo - (uintptr_t)rg.hit.off, grp.path, NULL, 0);
+        } else
             mb__buf_puts(out, "(unknown module)");
         return;
     }
