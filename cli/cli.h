@@ -9,11 +9,16 @@
  *   env.c       the child's environment: LD_PRELOAD, MEMBOSS_OPTIONS, MEMBOSS_NO_CHILDREN
  *   status.c    the status directory where each process with findings leaves its count
  *   run.c       fork, exec, wait, signals
+ *   report_parse.c  the runtime's report files (docs/events.md) into findings (finding.h)
+ *   collect.c   reading the report files while the program runs, rendering each finding
+ *   render_text.c   findings as text (docs/report-format.md), with source, code and map
+ *   elfsect.c   which sections of a mapped ELF file lie in a mapping (--show-map's labels)
  *   util.c      fatal errors, memory, string lists */
 #ifndef CLI_H
 #define CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses of memboss itself; otherwise it exits as the program did. */
 #define CLI_EXIT_USAGE 2        /* bad command line */
@@ -37,9 +42,17 @@ void cli_strlist_add(struct cli_strlist *l, const char *s); /* adds a copy of s 
 char *cli_strlist_join(const struct cli_strlist *l, char sep);
 
 /* ---- options.c ------------------------------------------------------------------------- */
+enum cli_color { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
 struct cli_config {
     int error_exitcode;                 /* exit status when there were findings, 0: keep */
     int trace_children;                 /* 0: check the direct child only */
+    int show_map;                       /* print the memory map at faults */
+    enum cli_color color;               /* auto: when stderr is a terminal */
+    int att;                            /* instructions in AT&T syntax, not Intel */
+    int gen_suppressions;               /* a suppression entry after each finding */
+    const char *log_file;               /* absolute; %p: the pid. NULL: stderr */
+    const char *json, *sarif, *html;    /* files written at the end, NULL: none */
+    struct cli_strlist suppressions;    /* suppression files, in order */
     struct cli_strlist runtime_options; /* key=value items, in command-line order */
     char **prog_argv;                   /* the program and its arguments, NULL-terminated */
 };
@@ -89,9 +102,49 @@ const char *cli_status_create(void);
 struct cli_results cli_status_collect(void);
 
 /* ---- run.c ----------------------------------------------------------------------------- */
-/* Runs the program at path with argv and returns its wait status. SIGINT and SIGQUIT are
+/* Runs the program at path with argv and returns its wait status, calling tick (if not
+ * NULL) every 100 ms while it runs. SIGINT and SIGQUIT are
  * ignored meanwhile (the terminal sends them to the program too); SIGTERM and SIGHUP are
  * passed on to it. */
-int cli_run(const char *path, char **argv);
+int cli_run(const char *path, char **argv, void (*tick)(void));
+
+/* ---- collect.c ------------------------------------------------------------------------- */
+struct cli_findings;
+struct cli_finding;
+struct cli_render_opts;
+/* Starts reading the report files that the run's processes write into dir. */
+void cli_collect_start(const char *dir, const struct cli_config *cfg);
+/* Renders every report completed since the last call, and the lines between reports; with
+ * final (the program has exited), also what is left, cut reports included. */
+void cli_collect_poll(int final);
+/* Every finding read so far (symbolized, disassembled, suppressions applied). */
+struct cli_findings *cli_collect_findings(void);
+
+/* ---- report_parse.c -------------------------------------------------------------------- */
+/* What the text at the start of a report file's unread part holds. */
+enum cli_unit {
+    CLI_UNIT_MORE,    /* not enough yet: a line or a report still being written      */
+    CLI_UNIT_FINDING, /* a report, now the last finding of all                        */
+    CLI_UNIT_LINE     /* a line outside any report (a note, a count, a fast-mode line) */
+};
+/* Reads one unit from buf[0, len): sets *used to the bytes it took. With final (the
+ * process has exited), a cut report is taken as it is (complete = 0) and a last line
+ * without its newline is a line. */
+enum cli_unit cli_report_next(const char *buf, size_t len, int final, size_t *used,
+                              struct cli_findings *all);
+/* Adds the names of the report files in the open directory fd (PID.report) to names, by
+ * pid. Returns -1 when it cannot be read. */
+int cli_report_names(int dir_fd, struct cli_strlist *names);
+
+/* ---- elfsect.c ------------------------------------------------------------------------- */
+/* Sets the label of every region of f's map that has none (what the post's picture calls it). */
+void cli_label_regions(struct cli_finding *f);
+
+/* ---- render_text.c --------------------------------------------------------------------- */
+/* One finding as text, suppressed or not (the caller decides). */
+void cli_render_finding(FILE *out, const struct cli_finding *f, const struct cli_render_opts *o);
+/* "==memboss== N findings in M processes", with " (K suppressed)" when K > 0. */
+void cli_render_summary(FILE *out, unsigned long long findings, unsigned long long processes,
+                        unsigned long long suppressed);
 
 #endif

@@ -46,8 +46,8 @@ static void cli_env_preload(const char *runtime)
 }
 
 /* The runtime takes the last value of a key. So: the environment's options first, then
- * check mode, a full leak check, and the command line's options, which win over them; status_dir last, since
- * memboss itself reads the results there. */
+ * check mode, a full leak check, and the command line's options, which win over them; status_dir
+ * and report_to_status last, since memboss itself reads the results and reports there. */
 static void cli_env_options(const struct cli_config *cfg, const char *status_dir)
 {
     struct cli_strlist items = {0};
@@ -57,7 +57,8 @@ static void cli_env_options(const struct cli_config *cfg, const char *status_dir
     cli_strlist_add(&items, "leak_check=2"); /* --leak-check=full unless the user says else */
     for (size_t i = 0; i < cfg->runtime_options.n; i++)
         cli_strlist_add(&items, cfg->runtime_options.v[i]);
-    char *status = cli_format("status_dir=%s", status_dir);
+    /* The processes write their reports into DIR/PID.report, for the command to render. */
+    char *status = cli_format("status_dir=%s:report_to_status=1", status_dir);
     cli_strlist_add(&items, status);
     free(status);
     char *value = cli_strlist_join(&items, ':');

@@ -27,7 +27,8 @@ struct cli_opt {
 
 static cli_apply_fn cli_opt_exitcode, cli_opt_log_file, cli_opt_freelist, cli_opt_number,
     cli_opt_trace, cli_opt_mode, cli_opt_leak, cli_opt_kinds, cli_opt_fill, cli_opt_yesno, cli_opt_flag,
-    cli_opt_raw, cli_opt_help, cli_opt_version;
+    cli_opt_raw, cli_opt_help, cli_opt_version, cli_opt_show_map, cli_opt_color, cli_opt_output,
+    cli_opt_syntax, cli_opt_suppressions, cli_opt_gen_supp;
 
 static const struct cli_opt cli_opts[] = {
     {"--error-exitcode", 0, "N", NULL, 0, 255, cli_opt_exitcode,
@@ -62,6 +63,19 @@ static const struct cli_opt cli_opts[] = {
      "trap reads of never-written guarded pages (default no)"},
     {"--max-errors", 0, "N", "max_errors", 0, INT_MAX, cli_opt_number,
      "report N findings in full, then count (default 100)"},
+    {"--show-map", 0, NULL, "show_map=1", 0, 0, cli_opt_show_map,
+     "at a fault, show the process's memory map, the address marked"},
+    {"--color", 0, "auto|always|never", NULL, 0, 0, cli_opt_color,
+     "ANSI colors in findings (default auto: when stderr is a terminal)"},
+    {"--syntax", 0, "intel|att", NULL, 0, 0, cli_opt_syntax,
+     "assembly syntax of the faulting instruction (default intel)"},
+    {"--suppressions", 0, "FILE", NULL, 0, 0, cli_opt_suppressions,
+     "hide the findings FILE describes (repeatable)"},
+    {"--gen-suppressions", 0, "no|yes", NULL, 0, 0, cli_opt_gen_supp,
+     "print a suppression entry after each finding (default no)"},
+    {"--json", 0, "FILE", NULL, 0, 0, cli_opt_output, "also write the findings to FILE as JSON"},
+    {"--sarif", 0, "FILE", NULL, 0, 0, cli_opt_output, "also write them as SARIF 2.1.0"},
+    {"--html", 0, "FILE", NULL, 0, 0, cli_opt_output, "also write them as one HTML page"},
     {"--quiet", 'q', NULL, "verbosity=0", 0, 0, cli_opt_flag, "findings, and notes when checking degrades (default)"},
     {"--verbose", 'v', NULL, "verbosity=1", 0, 0, cli_opt_flag, "also the settings of each process at start"},
     {"--options", 0, "RAW", NULL, 0, 0, cli_opt_raw, "raw runtime options, key=value:key=value"},
@@ -165,7 +179,8 @@ static void cli_opt_log_file(struct cli_config *cfg, const struct cli_opt *o, co
     char *item = cli_format("%s=%s", o->runtime, path);
     cli_strlist_add(&cfg->runtime_options, item);
     free(item);
-    free(path);
+    free((char *)cfg->log_file);
+    cfg->log_file = path; /* the command writes each process's reports there itself */
 }
 
 /* The runtime's quarantine is sized in MiB: round up, and keep at least 1. */
@@ -250,6 +265,51 @@ static void cli_opt_flag(struct cli_config *cfg, const struct cli_opt *o, const 
 {
     (void)value;
     cli_strlist_add(&cfg->runtime_options, o->runtime);
+}
+
+static void cli_opt_show_map(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    cli_opt_flag(cfg, o, value);
+    cfg->show_map = 1;
+}
+
+static void cli_opt_color(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    static const char *const words[] = {"auto", "always", "never"};
+    for (int i = 0; i < 3; i++) {
+        if (!strcmp(value, words[i])) {
+            cfg->color = (enum cli_color)i;
+            return;
+        }
+    }
+    cli_bad_value(o, value, "auto, always or never");
+}
+
+static void cli_opt_syntax(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    if (strcmp(value, "intel") && strcmp(value, "att")) cli_bad_value(o, value, "intel or att");
+    cfg->att = !strcmp(value, "att");
+}
+
+static void cli_opt_suppressions(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    if (!*value) cli_bad_value(o, value, "a file name");
+    cli_strlist_add(&cfg->suppressions, value);
+}
+
+static void cli_opt_gen_supp(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    cfg->gen_suppressions = cli_parse_yesno(o, value);
+}
+
+/* --json, --sarif, --html: files the command writes at the end (the last one given wins). */
+static void cli_opt_output(struct cli_config *cfg, const struct cli_opt *o, const char *value)
+{
+    if (!*value) cli_bad_value(o, value, "a file name");
+    const char **field = !strcmp(o->name, "--json")    ? &cfg->json
+                         : !strcmp(o->name, "--sarif") ? &cfg->sarif
+                                                       : &cfg->html;
+    *field = value;
 }
 
 static void cli_opt_raw(struct cli_config *cfg, const struct cli_opt *o, const char *value)

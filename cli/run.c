@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The program's pid. Set before the forwarding handler is installed and never changed
@@ -45,7 +46,7 @@ static void cli_exec(const char *path, char **argv, const sigset_t *mask)
     _exit(err == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_RUN); /* no atexit handlers */
 }
 
-int cli_run(const char *path, char **argv)
+int cli_run(const char *path, char **argv, void (*tick)(void))
 {
     /* The four signals stay blocked from before fork until their handling is set up, so
      * none can arrive in between; the child restores the original mask before exec. */
@@ -66,8 +67,15 @@ int cli_run(const char *path, char **argv)
     cli_handle(SIGTERM, cli_forward_signal);
     cli_handle(SIGHUP, cli_forward_signal);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    /* Polls every 100 ms, so that tick sees what the program reports while it runs. */
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) cli_die(CLI_EXIT_FAILURE, "waitpid: %s", strerror(errno));
-    return status;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, tick ? WNOHANG : 0);
+        if (r == pid) return status;
+        if (r < 0 && errno != EINTR) cli_die(CLI_EXIT_FAILURE, "waitpid: %s", strerror(errno));
+        if (r == 0) {
+            tick();
+            nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL); /* EINTR: poll sooner */
+        }
+    }
 }
