@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* symbolize.c's reader of source lines; the page goes without them in a command built
- * without it (the renderers' unit test). */
-#pragma weak cli_source_line
-
 static void esc(FILE *out, const char *s)
 {
     if (!s) return;
@@ -119,7 +115,7 @@ static void stack(FILE *out, const struct cli_stack *st)
     /* the source line of the first frame whose file can be read */
     const struct cli_frame *src = NULL;
     char *line = NULL;
-    for (size_t i = 0; i < st->n && !line && cli_source_line; i++) {
+    for (size_t i = 0; i < st->n && !line; i++) {
         src = &st->frames[i];
         if (src->file && src->line > 0) line = cli_source_line(src->file, src->line);
     }

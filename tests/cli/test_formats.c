@@ -13,9 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* symbolize.c's, when the command has it: the page then shows source lines */
-#pragma weak cli_source_line
-
 #define NASTY "say \"hi\" \\ tab\there bell\x07 del\x7f gr\xc3\xb6\xc3\x9f" "e \xe2\x9c\x93 bad\xff <b>&amp;</b>"
 
 static char cwd_file[4096];
@@ -259,8 +256,7 @@ int main(int argc, char **argv)
           strstr(s, "stack of thread 4242") < strstr(s, "heap (memboss)") &&
           strstr(s, "heap (memboss)") < strstr(s, ".text of prog") &&
           strstr(s, ".text of prog") < strstr(s, ".rodata of prog"));
-    if (cli_source_line)
-        CHECK(has(s, "<div class=\"src\">2 | { return leaky(&quot;&lt;&amp;&gt;&quot;); }</div>"));
+    CHECK(has(s, "<div class=\"src\">2 | { return leaky(&quot;&lt;&amp;&gt;&quot;); }</div>"));
     free(s);
 
     unlink(source_file);
