@@ -312,6 +312,26 @@ typedef void mb_mapping_fn(uintptr_t lo, uintptr_t hi, const char *perms, const 
 void mb__where_foreach_mapping(mb_mapping_fn *fn, void *arg);
 void mb__where_foreach_code(mb_mapping_fn *fn, void *arg);
 
+/* ---- check/cfi.c: .eh_frame rules, check/unwind.c: the CFI unwinder ------------------ */
+/* A frame's rule: CFA = (rbp or rsp) + cfa_off; the return address at CFA + ra_off (0:
+ * undefined, the outermost frame); the caller's rbp at CFA + rbp_off (0: rbp unchanged). */
+struct mb_cfi_rule {
+    int cfa_rbp;
+    int32_t cfa_off, ra_off, rbp_off;
+};
+/* The rule at code address pc from the .eh_frame_hdr at hdr, every read inside [lo, hi):
+ * 1 found, 0 no FDE covers pc, -1 an FDE whose rule is not of that shape or is damaged. */
+int mb__cfi_find(uintptr_t hdr, uintptr_t lo, uintptr_t hi, uintptr_t pc, struct mb_cfi_rule *out);
+struct mb_unwind_regs {
+    uintptr_t pc, sp, bp;
+};
+/* One frame up from r, using the rule at code address a (pc, or pc - 1 for a return
+ * address), reading the stack only inside [lo, hi): 1 stepped (r->pc not yet validated),
+ * 0 a is code without CFI (the caller falls back), -1 the end or a bad frame. */
+int mb__unwind_step(uintptr_t a, struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi, int in_signal);
+int mb__unwind_is_code(uintptr_t a, int in_signal); /* a in code (cached rule lookup)  */
+int mb__unwind_fork(int phase);
+
 /* ---- check/code.c: the executable ranges, cached --------------------------------------- */
 /* 1 when pc lies in a readable executable mapping. Lock-free; the table is re-read from
  * /proc/self/maps when pc is in none (at most every few milliseconds). Async-signal-safe. */
