@@ -177,7 +177,9 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
     return id;
 }
 
-uint32_t mb__stack_capture(void *frame)
+/* Realigned: hand-written assembly often calls malloc with a misaligned stack, and the
+ * unwinder's structures may be moved with aligned vector stores. */
+__attribute__((force_align_arg_pointer)) uint32_t mb__stack_capture(void *frame)
 {
     uintptr_t pcs[MB_STACK_MAX];
     long want = mb__opt.malloc_context_size;
