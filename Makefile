@@ -71,7 +71,7 @@ $(BUILD)/memboss: $(CLI_OBJS)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemboss.a tests/unit/check.h
 	@mkdir -p $(dir $@)
 	$(call say,CC      $<)
-	$(Q)$(CC) $(STD) $(WARN) -O1 -g -Iinclude -fno-builtin -o $@ $< $(BUILD)/libmemboss.a -lpthread
+	$(Q)$(CC) $(STD) $(WARN) -O1 -g -Iinclude -Isrc -fno-builtin -o $@ $< $(BUILD)/libmemboss.a -lpthread
 
 # Stress programs do not link memboss: tests/run.sh preloads it (and runs them without).
 $(BUILD)/stress/%: tests/stress/%.c tests/stress/stress.h tests/unit/check.h
