@@ -325,11 +325,14 @@ int mb__cfi_find(uintptr_t hdr, uintptr_t lo, uintptr_t hi, uintptr_t pc, struct
 struct mb_unwind_regs {
     uintptr_t pc, sp, bp;
 };
-/* One frame up from r, using the rule at code address a (pc, or pc - 1 for a return
- * address), reading the stack only inside [lo, hi): 1 stepped (r->pc not yet validated),
- * 0 a is code without CFI (the caller falls back), -1 the end or a bad frame. */
-int mb__unwind_step(uintptr_t a, struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi, int in_signal);
-int mb__unwind_is_code(uintptr_t a, int in_signal); /* a in code (cached rule lookup)  */
+/* The frames above r into pcs[n..max): by each frame's CFI rule, cached per address,
+ * and by mb__stack_step_frameless where the code has none. exact: r.pc is a faulting
+ * instruction, not a return address. Stack words are read only inside [lo, hi). Returns
+ * the new count. Allocation-free; in_signal: no dl_iterate_phdr (the loader's lock). */
+unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
+                    unsigned n, unsigned max, int exact, int in_signal);
+/* One frame up through code without CFI (stack.c): 1, with r->pc validated as code. */
+int mb__stack_step_frameless(struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi);
 int mb__unwind_fork(int phase);
 
 /* ---- check/code.c: the executable ranges, cached --------------------------------------- */

@@ -79,7 +79,7 @@ static int in_stack(uintptr_t fp, uintptr_t lo, uintptr_t hi)
  * frame-pointer step). A function that pushed rbp and uses it for data leaves no plausible
  * rbp: the caller's caller's rbp is then the first word below the return address that
  * points to a frame record above it (rbp is callee-saved, so it was pushed there). */
-static int step_frameless(struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi)
+int mb__stack_step_frameless(struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi)
 {
     uintptr_t bp = r->bp, sp = r->sp;
     int framed = in_stack(bp, lo, hi) && bp >= sp;
@@ -109,22 +109,6 @@ static int step_frameless(struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi)
     return 0;
 }
 
-/* Frames above r into pcs[n..max): by the CFI rule of each frame's code (unwind.c), by
- * step_frameless where the code has none. exact: r.pc is the faulting instruction itself,
- * not a return address. A frame is kept only when its return address is code. */
-static unsigned unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
-                       unsigned n, unsigned max, int exact, int in_signal)
-{
-    while (n < max) {
-        int s = mb__unwind_step(exact ? r.pc : r.pc - 1, &r, lo, hi, in_signal);
-        exact = 0;
-        if (s < 0 || (s == 0 && !step_frameless(&r, lo, hi))) break;
-        if (r.pc <= MB_PAGE_SIZE || !mb__unwind_is_code(r.pc - 1, in_signal)) break;
-        pcs[n++] = r.pc;
-    }
-    return n;
-}
-
 /* A fault: frame 0 is the pc, then its callers as for an allocation. */
 unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs, unsigned max)
 {
@@ -134,7 +118,7 @@ unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs
     if (max == 0) return 0;
     pcs[0] = pc;
     if (sp > lo) lo = sp;
-    return unwind((struct mb_unwind_regs){pc, sp, fp}, lo, hi, pcs, 1, max, 1, 1);
+    return mb__unwind((struct mb_unwind_regs){pc, sp, fp}, lo, hi, pcs, 1, max, 1, 1);
 }
 
 static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
@@ -197,7 +181,7 @@ __attribute__((force_align_arg_pointer)) uint32_t mb__stack_capture(void *frame)
     if (from > lo) lo = from;
     /* The caller as it is when the call returns: sp just above the return address, rbp
      * as the entry saved it. */
-    unsigned n = unwind((struct mb_unwind_regs){f[1], from, f[0]}, lo, hi, pcs, 1, max, 0, 0);
+    unsigned n = mb__unwind((struct mb_unwind_regs){f[1], from, f[0]}, lo, hi, pcs, 1, max, 0, 0);
     return depot_put(pcs, n);
 }
 

@@ -23,7 +23,7 @@ enum { KIND_EMPTY = 0, KIND_RULE = 1, KIND_NOCFI = 2 };
 
 struct slot {
     _Atomic uintptr_t key;
-    _Atomic uint64_t val; /* check:16 kind:2 cfa_rbp:1 ra:7 rbp:7 cfa_off:23 (see pack) */
+    _Atomic uint64_t val; /* check:15 cfa_rbp:1 kind:2 rbp:7 ra:7 cfa_off:32 (see pack) */
 };
 
 struct module {
@@ -53,16 +53,16 @@ static inline uint64_t hash_of(uintptr_t a)
 }
 
 /* The packed rule; 0 when the rule does not fit (offsets of 8-byte slots up to 1016 bytes
- * below the CFA, a CFA offset within 2^22). */
+ * below the CFA). The fields are placed so that a step extracts each with a shift or two. */
 static uint64_t pack(uintptr_t a, int kind, const struct mb_cfi_rule *r)
 {
-    uint64_t check = hash_of(a) >> 48, v = check << 48 | (uint64_t)kind << 46;
+    uint64_t check = hash_of(a) >> 49, v = check << 49 | (uint64_t)kind << 46;
     if (kind != KIND_RULE) return v;
     if ((r->ra_off | r->rbp_off) & 7 || r->ra_off < -1016 || r->rbp_off < -1016 ||
         r->ra_off > 0 || r->rbp_off > 0)
         return 0;
-    v |= (uint64_t)r->cfa_rbp << 45 | (uint64_t)(-r->ra_off / 8) << 38 |
-         (uint64_t)(-r->rbp_off / 8) << 31 | ((uint64_t)(r->cfa_off + (1 << 22)) & 0x7fffff);
+    v |= (uint64_t)r->cfa_rbp << 48 | (uint64_t)(-r->rbp_off / 8) << 39 |
+         (uint64_t)(-r->ra_off / 8) << 32 | (uint32_t)r->cfa_off;
     return v;
 }
 
@@ -176,38 +176,45 @@ static inline uint64_t rule_of(uintptr_t a, int in_signal)
     struct slot *s = &cache[h >> 32 & (CACHE_SLOTS - 1)];
     if (atomic_load_explicit(&s->key, memory_order_acquire) == a) {
         uint64_t v = atomic_load_explicit(&s->val, memory_order_acquire);
-        if (v >> 48 == h >> 48) return v;
+        if (v >> 49 == h >> 49) return v;
     }
     return fill(a, in_signal);
 }
 
-int mb__unwind_step(uintptr_t a, struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi,
-                    int in_signal)
+/* A return address read by a CFI step is kept before it is known to be code; the next
+ * lookup, which needs its rule anyway, says whether it is (unchecked: the frame to drop
+ * when it is not). The registers live in locals: r escapes only to the frameless step. */
+unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
+                    unsigned n, unsigned max, int exact, int in_signal)
 {
-    if (!atomic_load_explicit(&ready, memory_order_acquire)) return 0;
-    uint64_t v = rule_of(a, in_signal);
-    unsigned kind = (unsigned)(v >> 46) & 3;
-    if (kind != KIND_RULE) return kind == KIND_NOCFI ? 0 : -1;
-    unsigned ra = (unsigned)(v >> 38) & 0x7f, rbp = (unsigned)(v >> 31) & 0x7f;
-    if (!ra) return -1; /* the return address is undefined: the outermost frame */
-    uintptr_t cfa = ((v >> 45) & 1 ? r->bp : r->sp) + (uintptr_t)((int64_t)(v & 0x7fffff) - (1 << 22));
-    /* The caller's frame is above this one, and its slots are in the thread's stack. */
-    if (cfa <= r->sp || cfa > hi || cfa - 8 * ra < lo || cfa & 7) return -1;
-    uintptr_t next_bp = r->bp;
-    if (rbp) {
-        if (cfa - 8 * rbp < lo) return -1;
-        next_bp = *(const uintptr_t *)(cfa - 8 * rbp);
+    int ok = atomic_load_explicit(&ready, memory_order_acquire), unchecked = 0;
+    uintptr_t pc = r.pc, sp = r.sp, bp = r.bp;
+    while (n < max) {
+        uint64_t v = ok ? rule_of(exact ? pc : pc - 1, in_signal) : (uint64_t)KIND_NOCFI << 46;
+        exact = 0;
+        if (!v) return n - unchecked; /* no code: the last return address was no frame */
+        unchecked = 0;
+        if ((v >> 46 & 3) != KIND_RULE) {
+            struct mb_unwind_regs f = {pc, sp, bp};
+            if (!mb__stack_step_frameless(&f, lo, hi)) return n; /* it validates f.pc */
+            pc = f.pc, sp = f.sp, bp = f.bp;
+            pcs[n++] = pc;
+            continue;
+        }
+        /* CFA = rsp or rbp + offset, above this frame; the slots below it in [lo, hi). */
+        unsigned ra = (unsigned)(v >> 32) & 0x7f, rbp = (unsigned)(v >> 39) & 0x7f;
+        uintptr_t cfa = ((v >> 48) & 1 ? bp : sp) + (uintptr_t)(int64_t)(int32_t)v;
+        if (!ra || cfa <= sp || cfa > hi || cfa - 8 * ra < lo) return n; /* !ra: outermost */
+        if (rbp) {
+            if (cfa - 8 * rbp < lo) return n;
+            bp = *(const uintptr_t *)(cfa - 8 * rbp);
+        }
+        pc = *(const uintptr_t *)(cfa - 8 * ra);
+        sp = cfa;
+        unchecked = 1;
+        pcs[n++] = pc;
     }
-    r->pc = *(const uintptr_t *)(cfa - 8 * ra);
-    r->sp = cfa;
-    r->bp = next_bp;
-    return 1;
-}
-
-int mb__unwind_is_code(uintptr_t a, int in_signal)
-{
-    if (!atomic_load_explicit(&ready, memory_order_acquire)) return mb__code_contains(a);
-    return rule_of(a, in_signal) != 0;
+    return unchecked && ok && !rule_of(pc - 1, in_signal) ? n - 1 : n;
 }
 
 /* The list's writer only try-locks: a child that inherited it held resets it. */
