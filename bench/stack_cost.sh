@@ -17,8 +17,8 @@ TIMED=${TIMED:-200000} # pairs timed
 instructions() {
     local ir=()
     for n in "$N" $((2 * N)); do
-        ir+=("$(MEMBOSS_OPTIONS=$3 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-            --trace-children=no env LD_PRELOAD="$lib" "$1" "$2" "$n" 2>&1 >/dev/null |
+        ir+=("$(LD_PRELOAD="$lib" MEMBOSS_OPTIONS=$3 valgrind --tool=callgrind \
+            --callgrind-out-file=/dev/null "$1" "$2" "$n" 2>&1 >/dev/null |
             awk '/Collected :/ { print $NF }')")
     done
     awk -v a="${ir[0]}" -v b="${ir[1]}" -v n="$N" 'BEGIN { printf "%.0f", (b - a) / n }'
