@@ -121,7 +121,7 @@ static int parse_cie(const uint8_t *at, uintptr_t lo, uintptr_t hi, struct cie *
         for (const uint8_t *a = aug + 1; *a && !c.bad; a++) {
             if (*a == 'R') cie->fde_enc = (uint8_t)rd(&c, 1);
             else if (*a == 'L') rd(&c, 1);
-            else if (*a == 'P') ptr(&c, (uint8_t)rd(&c, 1), 0);
+            else if (*a == 'P') ptr(&c, (uint8_t)rd(&c, 1) & 0x7f, 0); /* skipped: indirect is fine */
             else if (*a != 'S' && *a != 'B') break; /* unknown: the length still skips it */
         }
         c.p = data_end;
@@ -195,14 +195,9 @@ static int run(const uint8_t *p, const uint8_t *end, const struct cie *cie, uint
                 if (depth == STATE_MAX) return 0;
                 saved[depth++] = *r;
                 continue;
-            case 0x0b:
+            case 0x0b: /* the whole row, the CFA rule too (epilogues in mid-function) */
                 if (depth == 0) return 0;
-                {
-                    int keep_reg = r->cfa_reg; /* the CFA is not part of the saved state */
-                    int64_t keep_off = r->cfa_off;
-                    *r = saved[--depth];
-                    r->cfa_reg = keep_reg, r->cfa_off = keep_off;
-                }
+                *r = saved[--depth];
                 continue;
             case 0x0c: r->cfa_reg = (int)uleb(&c); r->cfa_off = (int64_t)uleb(&c); continue;
             case 0x12: r->cfa_reg = (int)uleb(&c); r->cfa_off = sleb(&c) * cie->data_align; continue;
