@@ -37,7 +37,7 @@ STRESS_BINS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS)) \
                $(BUILD)/stress/libstress_dl.so
 
 .PHONY: all deps deps-test deps-fuzz deps-bench demo check check-real install clean examples \
-        tests bench-micro bench-leak bench bench-quick fuzz fuzz-quick fuzz-build
+        tests bench-micro bench-leak bench-stack bench bench-quick fuzz fuzz-quick fuzz-build
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -72,7 +72,7 @@ $(BUILD)/memboss: $(CLI_OBJS)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemboss.a tests/unit/check.h
 	@mkdir -p $(dir $@)
 	$(call say,CC      $<)
-	$(Q)$(CC) $(STD) $(WARN) -O1 -g -Iinclude -fno-builtin -o $@ $< $(BUILD)/libmemboss.a -lpthread
+	$(Q)$(CC) $(STD) $(WARN) -O1 -g -Iinclude -Isrc -fno-builtin -o $@ $< $(BUILD)/libmemboss.a -lpthread
 
 # Stress programs do not link memboss: tests/run.sh preloads it (and runs them without).
 $(BUILD)/stress/%: tests/stress/%.c tests/stress/stress.h tests/unit/check.h
@@ -129,6 +129,10 @@ bench-leak: all
 	@$(CC) -O2 -o $(BUILD)/leak_scan bench/leak_scan.c
 	@for n in 100000 1000000; do \
 	    LD_PRELOAD=$(BUILD)/libmemboss.so MEMBOSS_OPTIONS=mode=check:guard_max=0 $(BUILD)/leak_scan $$n; done
+
+# The cost of stack capture per malloc+free pair, by call depth (bench/stack_cost.sh).
+bench-stack: all
+	@bash bench/stack_cost.sh $(BUILD)
 
 # ---- fuzzing: libFuzzer harnesses, built with clang (docs/fuzzing.md) --------------------
 # fuzz_heap links an instrumented copy of the runtime (coverage for the fuzzer, UBSan with

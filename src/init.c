@@ -156,7 +156,7 @@ static int (*const lock_steps[])(int) = {mb__quarantine_fork, mb__guard_fork, mb
                                          mb__heap_fork,       mb__segment_lock_fork,
                                          mb__huge_fork,       mb__stack_fork,
                                          mb__rmap_fork,       mb__meta_lock_fork,
-                                         mb__code_fork};
+                                         mb__code_fork,       mb__unwind_fork};
 #define LOCK_STEPS ((int)(sizeof lock_steps / sizeof lock_steps[0]))
 
 static void fork_phase(int phase)

@@ -340,6 +340,29 @@ typedef void mb_map_line_fn(uintptr_t lo, uintptr_t hi, const char *perms, uint6
                             const char *path, size_t pathlen);
 void mb__where_foreach_map_line(mb_map_line_fn *fn);   /* with file offsets; report lock */
 
+/* ---- check/cfi.c: .eh_frame rules, check/unwind.c: the CFI unwinder ------------------ */
+/* A frame's rule: CFA = (rbp or rsp) + cfa_off; the return address at CFA + ra_off (0:
+ * undefined, the outermost frame); the caller's rbp at CFA + rbp_off (0: rbp unchanged). */
+struct mb_cfi_rule {
+    int cfa_rbp;
+    int32_t cfa_off, ra_off, rbp_off;
+};
+/* The rule at code address pc from the .eh_frame_hdr at hdr, every read inside [lo, hi):
+ * 1 found, 0 no FDE covers pc, -1 an FDE whose rule is not of that shape or is damaged. */
+int mb__cfi_find(uintptr_t hdr, uintptr_t lo, uintptr_t hi, uintptr_t pc, struct mb_cfi_rule *out);
+struct mb_unwind_regs {
+    uintptr_t pc, sp, bp;
+};
+/* The frames above r into pcs[n..max): by each frame's CFI rule, cached per address,
+ * and by mb__stack_step_frameless where the code has none. exact: r.pc is a faulting
+ * instruction, not a return address. Stack words are read only inside [lo, hi). Returns
+ * the new count. Allocation-free; in_signal: no dl_iterate_phdr (the loader's lock). */
+unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
+                    unsigned n, unsigned max, int exact, int in_signal);
+/* One frame up through code without CFI (stack.c): 1, with r->pc validated as code. */
+int mb__stack_step_frameless(struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi);
+int mb__unwind_fork(int phase);
+
 /* ---- check/code.c: the executable ranges, cached --------------------------------------- */
 /* 1 when pc lies in a readable executable mapping. Lock-free; the table is re-read from
  * /proc/self/maps when pc is in none (at most every few milliseconds). Async-signal-safe. */

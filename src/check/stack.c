@@ -1,11 +1,12 @@
 /* Stack capture and the stack depot. An allocation records its stack as a 32-bit id; equal
- * stacks share one record. Capture follows the frame-pointer chain, trusting a frame only
- * while it lies inside the thread's stack and above the previous one, so hand-written
- * assembly without frame pointers costs frames, never a crash, and while its return
- * address lies in executable code (a stack address or other data is no frame). The first
- * frame is always the return address of the call to malloc/free, which is what a learner
- * needs most; code without frame pointers in between is stepped over where the stack
- * shows how (walk_past_frameless, and [sp] at a fault). */
+ * stacks share one record. The first frame is always the return address of the call to
+ * malloc/free, which is what a learner needs most. Capture then follows each frame's CFI
+ * rule (unwind.c: .eh_frame, cached per return address), so code built without frame
+ * pointers (the C library, -O2 programs) keeps its callers; code with no CFI (hand-written
+ * assembly) is stepped over by its return address on the stack and a validated rbp chain.
+ * Every stack word read lies in the thread's stack, above the previous frame, and a
+ * return address must lie in executable code: a bad frame ends a walk, never the process,
+ * and a stack address or other data is no frame. */
 #include "internal.h"
 
 #include <string.h>
@@ -70,71 +71,54 @@ static int in_stack(uintptr_t fp, uintptr_t lo, uintptr_t hi)
     return fp >= lo && hi >= 16 && fp <= hi - 16 && !(fp & 7); /* no wrap-around */
 }
 
-/* The frame-pointer chain from fp into pcs[n..max); returns the new count. A frame is
- * trusted only while it lies in the thread's stack [lo, hi), above the previous one. */
-static unsigned walk_chain(uintptr_t fp, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
-                           unsigned n, unsigned max)
-{
-    while (n < max && in_stack(fp, lo, hi)) {
-        const uintptr_t *f = (const uintptr_t *)fp;
-        uintptr_t ret = f[1], next = f[0];
-        if (!is_code_return(ret)) break;
-        pcs[n++] = ret;
-        if (next <= fp) break; /* frames grow upwards; anything else is not a frame chain */
-        fp = next;
-    }
-    return n;
-}
+#define GAP_WORDS 64 /* words above a frameless function's sp searched for its return */
 
-#define GAP_WORDS 64 /* words above malloc's frame searched for its caller's return */
-
-/* malloc called from a function that keeps no frame pointer and uses rbp for data (the C
- * library's strdup does): the rbp saved by the entry is no frame, and the chain would end
- * at frame 0. The caller's own return address is then the first word above the entry's
- * frame (from) that looks like one; the frame to go on from is the caller's caller's rbp,
- * which the caller pushed below that word before using rbp (it is callee-saved). */
-static unsigned walk_past_frameless(uintptr_t from, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
-                                    unsigned n, unsigned max)
+/* One frame up through code without CFI (hand-written assembly), from r. Its return
+ * address is the first word from sp up that looks like one; the frame record at rbp, when
+ * rbp is a plausible frame above sp, ends the search (its return address is the caller's
+ * frame-pointer step). A function that pushed rbp and uses it for data leaves no plausible
+ * rbp: the caller's caller's rbp is then the first word below the return address that
+ * points to a frame record above it (rbp is callee-saved, so it was pushed there). */
+int mb__stack_step_frameless(struct mb_unwind_regs *r, uintptr_t lo, uintptr_t hi)
 {
-    for (uintptr_t a = from; n < max && a <= hi - 8 && a < from + GAP_WORDS * 8; a += 8) {
+    uintptr_t bp = r->bp, sp = r->sp;
+    int framed = in_stack(bp, lo, hi) && bp >= sp;
+    for (uintptr_t a = sp; hi >= 8 && a <= hi - 8; a += 8) {
+        if (framed && a == bp + 8) {
+            const uintptr_t *f = (const uintptr_t *)bp;
+            if (!is_code_return(f[1])) return 0;
+            r->pc = f[1], r->sp = bp + 16, r->bp = f[0];
+            return 1;
+        }
+        if (a - sp >= GAP_WORDS * 8) {
+            if (!framed) return 0;
+            a = bp; /* the next round reads the frame record's return address */
+            continue;
+        }
         uintptr_t w = *(const uintptr_t *)a;
         if (!looks_returned_to(w)) continue;
-        pcs[n++] = w;
-        for (uintptr_t b = a; b > from;) {
+        r->pc = w, r->sp = a + 8;
+        for (uintptr_t b = a; !framed && b > sp;) {
             b -= 8;
             uintptr_t fp = *(const uintptr_t *)b;
             if (fp > a && in_stack(fp, lo, hi) && is_code_return(((const uintptr_t *)fp)[1]))
-                return walk_chain(fp, lo, hi, pcs, n, max);
+                r->bp = fp, framed = 1;
         }
-        return n;
+        return 1;
     }
-    return n;
+    return 0;
 }
 
-/* A fault: frame 0 is the pc. A function that keeps no frame pointer (most of the C
- * library's string functions) leaves rbp to an older frame, so the chain would skip its
- * direct caller; but at most instructions of such a leaf, nothing is pushed yet and [sp]
- * is its return address. That word is taken when it looks like one (in code, right after
- * a call instruction) and the chain does not yield it first. */
+/* A fault: frame 0 is the pc, then its callers as for an allocation. */
 unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs, unsigned max)
 {
     uintptr_t lo, hi;
     mb__thread_stack(&lo, &hi);
-    unsigned n = 0;
+    if (max > MB_STACK_MAX) max = MB_STACK_MAX;
     if (max == 0) return 0;
-    pcs[n++] = pc;
+    pcs[0] = pc;
     if (sp > lo) lo = sp;
-    uintptr_t top = 0;
-    if (sp >= lo && hi >= 8 && sp <= hi - 8 && !(sp & 7)) top = *(const uintptr_t *)sp;
-    int leaf = is_code_return(top) && call_site(top) != top - 1;
-    if (leaf && n < max) pcs[n++] = top;
-    unsigned first = n;
-    n = walk_chain(fp, lo, hi, pcs, n, max);
-    if (leaf && n > first && pcs[first] == top) { /* the chain's first frame: not twice */
-        for (unsigned i = first; i + 1 < n; i++) pcs[i] = pcs[i + 1];
-        n--;
-    }
-    return n;
+    return mb__unwind((struct mb_unwind_regs){pc, sp, fp}, lo, hi, pcs, 1, max, 1, 1);
 }
 
 static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
@@ -177,7 +161,9 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
     return id;
 }
 
-uint32_t mb__stack_capture(void *frame)
+/* Realigned: hand-written assembly often calls malloc with a misaligned stack, and the
+ * unwinder's structures may be moved with aligned vector stores. */
+__attribute__((force_align_arg_pointer)) uint32_t mb__stack_capture(void *frame)
 {
     uintptr_t pcs[MB_STACK_MAX];
     long want = mb__opt.malloc_context_size;
@@ -191,13 +177,11 @@ uint32_t mb__stack_capture(void *frame)
      * stored as the call to malloc/free itself, like a fault's exact pc; the others stay
      * return addresses (reports name the instruction before them). */
     pcs[0] = call_site(f[1]);
-    uintptr_t from = (uintptr_t)frame + 16, fp = f[0];
+    uintptr_t from = (uintptr_t)frame + 16;
     if (from > lo) lo = from;
-    unsigned n;
-    if (in_stack(fp, lo, hi) && is_code_return(((const uintptr_t *)fp)[1]))
-        n = walk_chain(fp, lo, hi, pcs, 1, max);
-    else
-        n = walk_past_frameless(from, lo, hi, pcs, 1, max);
+    /* The caller as it is when the call returns: sp just above the return address, rbp
+     * as the entry saved it. */
+    unsigned n = mb__unwind((struct mb_unwind_regs){f[1], from, f[0]}, lo, hi, pcs, 1, max, 0, 0);
     return depot_put(pcs, n);
 }
 

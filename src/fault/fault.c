@@ -162,7 +162,8 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
     uintptr_t pcs[MB_STACK_MAX];
     unsigned n = mb__stack_walk((uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
                                 (uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
-                                (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], pcs, 16);
+                                (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], pcs,
+                                mb__opt.malloc_context_size > 1 ? (unsigned)mb__opt.malloc_context_size : 1);
     if (sig == SIGSEGV && mb__check_explain_fault(addr, is_write, pcs, n, uc)) {
         die_by(sig, si, ctx);
         return;

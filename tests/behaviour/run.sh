@@ -5,7 +5,8 @@
 #   tests/behaviour/run.sh [--summary] [--keep] BUILDDIR [TEST...]
 #
 # BUILDDIR holds memboss and libmemboss.so. TEST names a file of this directory (uaf_read.asm,
-# double_free.c) or a shell pattern ('uaf_*'); default: every .asm and .c file here.
+# double_free.c) or a shell pattern ('uaf_*'); default: every .asm, .c and .cc file here
+# (.cc: C++, built with g++).
 # Each program is built into BUILDDIR/behaviour/ and run as
 #
 #   BUILDDIR/memboss run RUN-ARGS -- PROGRAM   < /dev/null   (60 s timeout)
@@ -20,6 +21,9 @@
 #                        with MEMBOSS_OPTIONS=mode=check:leak_check=2 (no memboss run)
 #   LINK: static-all     the same, with the C library linked in too (gcc -static)
 #   LINK: ld             (NASM) link with ld alone, no C library: what memboss run refuses
+#   CFLAGS: flags        (C, C++) compiler flags after the defaults (-g -O0 -fno-omit-frame-pointer)
+#   SHARED: lib/file.c   (C) build lib/file.c of this directory as libfile.so next to the program,
+#                        which finds it by \$ORIGIN (for programs that dlopen it)
 # A program with no EXPECT/EXPECT-ANY and no EXPECT-STATUS must print no line containing
 # `memboss:` and exit 0.
 #
@@ -58,6 +62,7 @@ out_dir=$build/behaviour
 mkdir -p "$out_dir/work" || exit 2
 
 CC=${CC:-gcc}
+CXX=${CXX:-g++}
 NASM=${NASM:-nasm}
 TIMEOUT=60
 MAX_SHOWN=60 # lines of captured output shown per failing test
@@ -71,18 +76,18 @@ ulimit -c 0 2>/dev/null
 shopt -s nullglob
 files=()
 if [ ${#tests[@]} -eq 0 ]; then
-    files=("$here"/*.asm "$here"/*.c)
+    files=("$here"/*.asm "$here"/*.c "$here"/*.cc)
 else
     for t in "${tests[@]}"; do
         n=${#files[@]}
         # shellcheck disable=SC2206 # TEST may be a pattern
-        for f in "$here"/$t "$here"/$t.asm "$here"/$t.c; do
+        for f in "$here"/$t "$here"/$t.asm "$here"/$t.c "$here"/$t.cc; do
             [ -f "$f" ] && files+=("$f")
         done
         [ ${#files[@]} -gt "$n" ] || { echo "run.sh: no test matches $t" >&2; exit 2; }
     done
 fi
-mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E '\.(asm|c)$' | LC_ALL=C sort -u)
+mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E '\.(asm|c|cc)$' | LC_ALL=C sort -u)
 
 passed=0
 failed=0
@@ -100,7 +105,7 @@ show() {
 # build SRC BIN LOG LINK: compile one program; 0 on success. LINK=static links memboss in;
 # LINK=static-all links everything in, the C library too (gcc -static).
 build_one() {
-    local src=$1 bin=$2 log=$3 libs=()
+    local src=$1 bin=$2 log=$3 libs=() cc=$CC
     [ "$4" = static ] && libs=("$build/libmemboss.a" -lpthread)
     [ "$4" = static-all ] && libs=(-static "$build/libmemboss.a" -lpthread)
     if [ -x "$bin" ] && [ "$bin" -nt "$src" ] && [ "$bin" -nt "$0" ] &&
@@ -116,9 +121,18 @@ build_one() {
         "$NASM" -felf64 -g -F dwarf -o "$bin.o" "$src" >"$log" 2>&1 &&
             "$CC" -no-pie -z noexecstack -g -o "$bin" "$bin.o" "${libs[@]}" >>"$log" 2>&1
         ;;
-    *.c)
-        "$CC" -g -O0 -fno-omit-frame-pointer -fno-builtin -pthread -o "$bin" "$src" "${libs[@]}" \
-            >"$log" 2>&1
+    *.c | *.cc)
+        : >"$log"
+        [ "${src##*.}" = cc ] && cc=$CXX
+        if [ -n "$shared" ]; then
+            local so=${shared##*/}
+            "$CC" -g -O0 -fPIC -shared -o "$(dirname "$bin")/lib${so%.c}.so" "$here/$shared" \
+                >"$log" 2>&1 || return
+            libs+=(-ldl "-Wl,-rpath,\$ORIGIN")
+        fi
+        # shellcheck disable=SC2086 # CFLAGS are words
+        "$cc" -g -O0 -fno-omit-frame-pointer -fno-builtin -pthread $cflags -o "$bin" "$src" \
+            "${libs[@]}" >>"$log" 2>&1
         ;;
     esac
 }
@@ -139,9 +153,11 @@ for src in "${files[@]}"; do
     statuses=
     runargs=
     link=
+    cflags=
+    shared=
     while IFS= read -r line; do
         line=${line%$'\r'}
-        if [[ $line =~ ^[[:space:]]*(\;|//)[[:space:]]*(EXPECT|EXPECT-ANY|EXPECT-NOT|EXPECT-STATUS|RUN-ARGS|LINK):[[:space:]]?(.*)$ ]]; then
+        if [[ $line =~ ^[[:space:]]*(\;|//)[[:space:]]*(EXPECT|EXPECT-ANY|EXPECT-NOT|EXPECT-STATUS|RUN-ARGS|LINK|CFLAGS|SHARED):[[:space:]]?(.*)$ ]]; then
             key=${BASH_REMATCH[2]}
             val=${BASH_REMATCH[3]}
             val=${val%"${val##*[![:space:]]}"} # trailing blanks
@@ -152,6 +168,8 @@ for src in "${files[@]}"; do
             EXPECT-STATUS) statuses="$statuses ${val//[,|]/ }" ;;
             RUN-ARGS) runargs="$runargs $val" ;;
             LINK) link=$val ;;
+            CFLAGS) cflags="$cflags $val" ;;
+            SHARED) shared=$val ;;
             esac
         fi
     done <"$src"

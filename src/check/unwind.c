@@ -1,0 +1,225 @@
+/* The unwinder's rules, per return address: the loaded modules' .eh_frame_hdr tables
+ * (found with dl_iterate_phdr), read by cfi.c on a miss, and a cache of the decoded rules
+ * so that a warm frame costs a hash probe and a few loads.
+ *
+ * The cache is a fixed, direct-mapped table in mmap'ed memory, read and written without
+ * locks: a slot is two words, the address and its packed rule, and the rule carries 16
+ * bits of the address's hash, so a slot torn by two writers reads as a miss, never as
+ * another address's rule.
+ *
+ * The module list is rebuilt outside signal handlers only (dl_iterate_phdr takes the
+ * loader's lock), when dlpi_adds or dlpi_subs show a library loaded or unloaded; an unload
+ * also empties the cache, whose rules may be the unloaded code's. A fault handler uses
+ * what is there, and reads a module's tables only while its code is still mapped. */
+#include "internal.h"
+
+#include <link.h>
+#include <string.h>
+
+#define CACHE_SLOTS ((size_t)1 << 16) /* 1 MiB                                            */
+#define MOD_MAX 512                   /* modules kept; more go without CFI                */
+
+enum { KIND_EMPTY = 0, KIND_RULE = 1, KIND_NOCFI = 2 };
+
+struct slot {
+    _Atomic uintptr_t key;
+    _Atomic uint64_t val; /* check:15 cfa_rbp:1 kind:2 rbp:7 ra:7 cfa_off:32 (see pack) */
+};
+
+struct module {
+    uintptr_t lo, hi;           /* span of the PT_LOAD segments: the tables' bounds       */
+    uintptr_t text_lo, text_hi; /* span of the executable ones                           */
+    uintptr_t hdr;              /* .eh_frame_hdr, 0: none                                 */
+};
+
+static struct slot *cache;
+static struct module mods[MOD_MAX];
+static _Atomic unsigned mod_n, mod_seq; /* mod_seq odd while the list is rewritten      */
+static unsigned long long mod_adds, mod_subs;
+static mb_lock mod_lock; /* one writer; only try-locked                                 */
+static _Atomic int ready; /* the C library is up: dl_iterate_phdr may be called         */
+
+/* dl_iterate_phdr is unsafe before the C library initialised itself: malloc is called
+ * earlier (by the loader). Until this constructor ran, stacks follow frame pointers. */
+__attribute__((constructor)) static void unwind_ready(void)
+{
+    cache = mb__os_map(CACHE_SLOTS * sizeof *cache);
+    atomic_store_explicit(&ready, cache != NULL, memory_order_release);
+}
+
+static inline uint64_t hash_of(uintptr_t a)
+{
+    return (uint64_t)a * 0x9e3779b97f4a7c15ull;
+}
+
+/* The packed rule; 0 when the rule does not fit (offsets of 8-byte slots up to 1016 bytes
+ * below the CFA). The fields are placed so that a step extracts each with a shift or two. */
+static uint64_t pack(uintptr_t a, int kind, const struct mb_cfi_rule *r)
+{
+    uint64_t check = hash_of(a) >> 49, v = check << 49 | (uint64_t)kind << 46;
+    if (kind != KIND_RULE) return v;
+    if ((r->ra_off | r->rbp_off) & 7 || r->ra_off < -1016 || r->rbp_off < -1016 ||
+        r->ra_off > 0 || r->rbp_off > 0)
+        return 0;
+    v |= (uint64_t)r->cfa_rbp << 48 | (uint64_t)(-r->rbp_off / 8) << 39 |
+         (uint64_t)(-r->ra_off / 8) << 32 | (uint32_t)r->cfa_off;
+    return v;
+}
+
+struct scan {
+    unsigned n;
+    unsigned long long adds, subs;
+};
+
+static int count_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct scan *s = arg;
+    (void)size;
+    s->adds = info->dlpi_adds, s->subs = info->dlpi_subs;
+    return 1; /* the counters are the same in every entry: one is enough */
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct scan *s = arg;
+    (void)size;
+    s->adds = info->dlpi_adds, s->subs = info->dlpi_subs;
+    if (s->n >= MOD_MAX) return 0;
+    struct module m = {UINTPTR_MAX, 0, UINTPTR_MAX, 0, 0};
+    for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_GNU_EH_FRAME) m.hdr = a;
+        if (ph->p_type != PT_LOAD) continue;
+        if (a < m.lo) m.lo = a;
+        if (a + ph->p_memsz > m.hi) m.hi = a + ph->p_memsz;
+        if (!(ph->p_flags & PF_X)) continue;
+        if (a < m.text_lo) m.text_lo = a;
+        if (a + ph->p_memsz > m.text_hi) m.text_hi = a + ph->p_memsz;
+    }
+    if (m.text_lo >= m.text_hi) return 0;
+    if (m.hdr < m.lo || m.hdr >= m.hi) m.hdr = 0;
+    /* Kept sorted by text_lo (insertion: the loader's order is not address order). */
+    unsigned i = s->n++;
+    for (; i > 0 && mods[i - 1].text_lo > m.text_lo; i--) mods[i] = mods[i - 1];
+    mods[i] = m;
+    return 0;
+}
+
+/* Re-reads the module list when a library came or went since the last read; an unload
+ * empties the cache. Never in a signal handler. */
+static void refresh(void)
+{
+    struct scan s = {0, 0, 0};
+    dl_iterate_phdr(count_cb, &s);
+    if (s.adds == mod_adds && s.subs == mod_subs && atomic_load(&mod_n)) return;
+    if (atomic_exchange_explicit(&mod_lock.held, 1, memory_order_acquire)) return;
+    int unloaded = s.subs != mod_subs;
+    atomic_fetch_add_explicit(&mod_seq, 1, memory_order_acq_rel); /* odd: rewriting      */
+    if (unloaded) /* first: a reader that sees the new list must not find old rules */
+        for (size_t i = 0; i < CACHE_SLOTS; i++)
+            atomic_store_explicit(&cache[i].key, 0, memory_order_relaxed);
+    s.n = 0;
+    dl_iterate_phdr(module_cb, &s);
+    mod_adds = s.adds, mod_subs = s.subs;
+    atomic_store_explicit(&mod_n, s.n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&mod_seq, 1, memory_order_acq_rel); /* even: consistent    */
+    mb__unlock(&mod_lock);
+}
+
+/* A copy of the module whose code holds a: 1, or 0 (none, or the list changed meanwhile). */
+static int module_of(uintptr_t a, struct module *out)
+{
+    unsigned seq = atomic_load_explicit(&mod_seq, memory_order_acquire);
+    if (seq & 1) return 0;
+    unsigned lo = 0, hi = atomic_load_explicit(&mod_n, memory_order_relaxed);
+    if (hi > MOD_MAX) hi = MOD_MAX;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (mods[mid].text_lo <= a) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0) return 0;
+    *out = mods[lo - 1];
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&mod_seq, memory_order_relaxed) != seq) return 0;
+    return a < out->text_hi;
+}
+
+/* The rule for code address a, decoded from its module's tables; 0 when a is no code. */
+static uint64_t fill(uintptr_t a, int in_signal)
+{
+    struct module m;
+    int found = module_of(a, &m);
+    if (!found && !in_signal) {
+        refresh();
+        found = module_of(a, &m);
+    }
+    if (!found) return mb__code_contains(a) ? pack(a, KIND_NOCFI, NULL) : 0;
+    /* In a handler the list may predate a dlclose: read the tables only while the code
+     * they describe is still mapped (code.c reads /proc/self/maps, no lock). */
+    if (in_signal && !mb__code_contains(a)) return 0;
+    struct mb_cfi_rule r;
+    uint64_t v = m.hdr && mb__cfi_find(m.hdr, m.lo, m.hi, a, &r) > 0 ? pack(a, KIND_RULE, &r) : 0;
+    if (!v) v = pack(a, KIND_NOCFI, NULL);
+    struct slot *s = &cache[hash_of(a) >> 32 & (CACHE_SLOTS - 1)];
+    atomic_store_explicit(&s->key, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->val, v, memory_order_release);
+    atomic_store_explicit(&s->key, a, memory_order_release);
+    return v;
+}
+
+/* The packed rule for code address a: cached, or decoded now. 0: a is no code. */
+static inline uint64_t rule_of(uintptr_t a, int in_signal)
+{
+    uint64_t h = hash_of(a);
+    struct slot *s = &cache[h >> 32 & (CACHE_SLOTS - 1)];
+    if (atomic_load_explicit(&s->key, memory_order_acquire) == a) {
+        uint64_t v = atomic_load_explicit(&s->val, memory_order_acquire);
+        if (v >> 49 == h >> 49) return v;
+    }
+    return fill(a, in_signal);
+}
+
+/* A return address read by a CFI step is kept before it is known to be code; the next
+ * lookup, which needs its rule anyway, says whether it is (unchecked: the frame to drop
+ * when it is not). The registers live in locals: r escapes only to the frameless step. */
+unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
+                    unsigned n, unsigned max, int exact, int in_signal)
+{
+    int ok = atomic_load_explicit(&ready, memory_order_acquire), unchecked = 0;
+    uintptr_t pc = r.pc, sp = r.sp, bp = r.bp;
+    while (n < max) {
+        uint64_t v = ok ? rule_of(exact ? pc : pc - 1, in_signal) : (uint64_t)KIND_NOCFI << 46;
+        exact = 0;
+        if (!v) return n - unchecked; /* no code: the last return address was no frame */
+        unchecked = 0;
+        if ((v >> 46 & 3) != KIND_RULE) {
+            struct mb_unwind_regs f = {pc, sp, bp};
+            if (!mb__stack_step_frameless(&f, lo, hi)) return n; /* it validates f.pc */
+            pc = f.pc, sp = f.sp, bp = f.bp;
+            pcs[n++] = pc;
+            continue;
+        }
+        /* CFA = rsp or rbp + offset, above this frame; the slots below it in [lo, hi). */
+        unsigned ra = (unsigned)(v >> 32) & 0x7f, rbp = (unsigned)(v >> 39) & 0x7f;
+        uintptr_t cfa = ((v >> 48) & 1 ? bp : sp) + (uintptr_t)(int64_t)(int32_t)v;
+        if (!ra || cfa <= sp || cfa > hi || cfa - 8 * ra < lo) return n; /* !ra: outermost */
+        if (rbp) {
+            if (cfa - 8 * rbp < lo) return n;
+            bp = *(const uintptr_t *)(cfa - 8 * rbp);
+        }
+        pc = *(const uintptr_t *)(cfa - 8 * ra);
+        sp = cfa;
+        unchecked = 1;
+        pcs[n++] = pc;
+    }
+    return unchecked && ok && !rule_of(pc - 1, in_signal) ? n - 1 : n;
+}
+
+/* The list's writer only try-locks: a child that inherited it held resets it. */
+int mb__unwind_fork(int phase)
+{
+    if (phase == MB_FORK_CHILD) mb__lock_reset(&mod_lock);
+    return 1;
+}
