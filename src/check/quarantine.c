@@ -7,6 +7,7 @@
 /* Entries ahead of the oldest whose memory is prefetched at each push: by the time one
  * leaves, its record and first bytes are in cache (a full quarantine is cold memory). */
 #define Q_PREFETCH 16
+#define Q_OUT 16 /* entries taken out of the ring per lock hold */
 
 struct q_entry {
     void *entry;   /* struct mb_guarded * or a canary block's start                      */
@@ -43,14 +44,20 @@ void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded, si
             for (size_t off = 0; off < soon->bytes && off < 4 * 64; off += 64)
                 __builtin_prefetch((const char *)soon->entry + off, 1);
     }
-    /* Releasing under the lock keeps the FIFO order; release never re-enters here. */
-    while (q_head < q_tail && (q_bytes > limit || q_tail - q_head >= Q_ENTRIES)) {
-        struct q_entry e = q_ring[q_head % Q_ENTRIES];
-        q_head++;
-        q_bytes -= e.bytes;
-        release(&e);
+    /* The oldest entries are taken under the lock, in FIFO order, and released (verified,
+     * handed back to the heap) after it: threads freeing at once wait only for the ring. */
+    for (;;) {
+        struct q_entry out[Q_OUT];
+        size_t n = 0;
+        while (n < Q_OUT && q_head < q_tail && (q_bytes > limit || q_tail - q_head >= Q_ENTRIES)) {
+            out[n] = q_ring[q_head++ % Q_ENTRIES];
+            q_bytes -= out[n++].bytes;
+        }
+        mb__unlock(&q_lock);
+        for (size_t i = 0; i < n; i++) release(&out[i]);
+        if (n < Q_OUT) return;
+        mb__lock(&q_lock);
     }
-    mb__unlock(&q_lock);
 }
 
 /* Guarded blocks are scarce (kernel mappings): let the oldest entries go until one
