@@ -154,9 +154,11 @@ static int may_guard(void)
  * threads race; each thread samples one in guard_sample of its own allocations. */
 static int budget_chooses(void)
 {
-    static MB_TLS unsigned long sample_tick;
+    static MB_TLS long sample_left; /* allocations until this thread's next sample */
     if ((long)__atomic_load_n(&guarded_total, __ATOMIC_RELAXED) < mb__opt.guard_max) return 1;
-    return mb__opt.guard_sample > 0 && ++sample_tick % (unsigned long)mb__opt.guard_sample == 0;
+    if (mb__opt.guard_sample <= 0 || --sample_left > 0) return 0;
+    sample_left = mb__opt.guard_sample;
+    return 1;
 }
 
 /* Largest power of two not above size, at most MB_ALIGN: enough for any object that fits. */
