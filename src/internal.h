@@ -214,13 +214,14 @@ int mb__guard_fork(int phase);
 
 /* ---- check/quarantine.c ----------------------------------------------------------- */
 /* Kinds of quarantined entry: a guarded record or a canary block of the fast heap. */
-void mb__quarantine_push(void *entry, int guarded, size_t bytes);
+/* info: the block's record, kept with the entry so that leaving needs no lookup. */
+void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded, size_t bytes);
 void mb__quarantine_init(void);
 int mb__quarantine_release_guarded(void);            /* oldest out until a guarded one   */
 /* Defined by check.c: a quarantined entry leaves; verify and release it. */
-void mb__check_release(void *entry, int guarded);
+void mb__check_release(void *entry, struct mb_blockinfo *info, int guarded);
 int mb__quarantine_fork(int phase);
-void mb__quarantine_foreach(void (*fn)(void *entry, int guarded)); /* oldest first */
+void mb__quarantine_foreach(void (*fn)(void *entry, struct mb_blockinfo *info, int guarded)); /* oldest first */
 
 /* ---- check/canary.c -------------------------------------------------------------------- */
 void mb__canary_fill(uint8_t *p, size_t n);

@@ -6,15 +6,26 @@
 
 void mb__canary_fill(uint8_t *p, size_t n) { memset(p, MB_FILL_CANARY, n); }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Words are compared 32 bytes a round with one branch, and the last partial word by an
+ * overlapping load; the exact byte is searched for only from the first round that differs. */
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect)
 {
     uint64_t pattern = 0x0101010101010101ull * expect;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        memcpy(&v, p + i, 8);
-        if (v != pattern) break;
-    }
+    for (; i + 32 <= n; i += 32)
+        if ((load64(p + i) ^ pattern) | (load64(p + i + 8) ^ pattern) | (load64(p + i + 16) ^ pattern) |
+            (load64(p + i + 24) ^ pattern))
+            break;
+    for (; i + 8 <= n; i += 8)
+        if (load64(p + i) != pattern) break;
+    if (i < n && n >= 8 && i + 8 > n && load64(p + n - 8) == pattern) return NULL; /* the tail */
     for (; i < n; i++)
         if (p[i] != expect) return (uint8_t *)(p + i);
     return NULL;

@@ -313,10 +313,10 @@ static void free_block(struct mb_block *b, void *caller, const char *when)
     b->info->state = MB_BLOCK_QUARANTINED;
     if (b->g) {
         mb__guard_quarantine(b->g);
-        mb__quarantine_push(b->g, 1, (size_t)b->g->npages * MB_PAGE_SIZE);
+        mb__quarantine_push(b->g, b->info, 1, (size_t)b->g->npages * MB_PAGE_SIZE);
     } else {
         if (mb__opt.free_fill_byte >= 0) memset(b->user, (int)mb__opt.free_fill_byte, b->info->size);
-        mb__quarantine_push(b->slot, 0, b->slot_size);
+        mb__quarantine_push(b->slot, b->info, 0, b->slot_size);
     }
 }
 
@@ -349,15 +349,15 @@ static void verify_free_fill(const struct mb_block *b, const char *when)
     memset(b->user, fill, b->info->size);
 }
 
-/* A block leaves quarantine: verify a canary block's poison, then release it. */
-void mb__check_release(void *entry, int guarded)
+/* A block leaves quarantine: verify a canary block's poison, then release it. The record
+ * came with the entry (it stays put while the slot is allocated), so no lookup is needed. */
+void mb__check_release(void *entry, struct mb_blockinfo *info, int guarded)
 {
     if (guarded) {
         mb__guard_release(entry);
         return;
     }
-    struct mb_block b;
-    if (!mb__check_block_at((uintptr_t)entry, &b)) return;
+    struct mb_block b = {.info = info, .slot = entry, .user = (uint8_t *)entry + info->user_off};
     verify_free_fill(&b, "when the block left quarantine");
     b.info->state = MB_BLOCK_FREE;
     mb__heap_release(entry);
@@ -424,10 +424,10 @@ static void exit_check_huge(struct mb_huge *d, void *arg)
 
 /* Canary blocks in the quarantine FIFO (not every block whose state says quarantined: in a
  * forked child, one may have been cut in the middle of its fill). */
-static void exit_check_quarantined(void *entry, int guarded)
+static void exit_check_quarantined(void *entry, struct mb_blockinfo *info, int guarded)
 {
-    struct mb_block b;
-    if (guarded || !mb__check_block_at((uintptr_t)entry, &b) || b.info->state != MB_BLOCK_QUARANTINED) return;
+    if (guarded || info->state != MB_BLOCK_QUARANTINED) return;
+    struct mb_block b = {.info = info, .slot = entry, .user = (uint8_t *)entry + info->user_off};
     verify_at_exit(&b);
 }
 

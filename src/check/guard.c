@@ -38,7 +38,6 @@ static uint32_t long_free;             /* free runs of RUN_LISTS pages or more, 
 static size_t guarded_count;           /* live + quarantined guarded blocks              */
 static size_t guarded_quarantined;     /* of which in quarantine                         */
 static unsigned long guarded_total;    /* guarded allocations so far                     */
-static unsigned long sample_tick;
 static int degraded;                   /* a mapping failed: canaries only from now on    */
 static long map_limit;                 /* vm.max_map_count; 0 not read yet, -1 unknown   */
 static int map_tight;                  /* within MAP_RESERVE of it: no new guard pages   */
@@ -135,9 +134,6 @@ static void map_check(void)
 static int may_guard(void)
 {
     if (!arena || degraded) return 0;
-    if ((long)guarded_total >= mb__opt.guard_max &&
-        !(mb__opt.guard_sample > 0 && ++sample_tick % (unsigned long)mb__opt.guard_sample == 0))
-        return 0;
     if (guard_asks++ >= map_due) map_check();
     if (map_tight) return 0;
     if (guarded_count >= GUARD_LIVE_MAX) {
@@ -150,6 +146,18 @@ static int may_guard(void)
         }
         return 0;
     }
+    return 1;
+}
+
+/* The budget's choice, taken without the lock: most allocations beyond guard_max are
+ * not sampled and return at once. guarded_total may run a little past guard_max when
+ * threads race; each thread samples one in guard_sample of its own allocations. */
+static int budget_chooses(void)
+{
+    static MB_TLS long sample_left; /* allocations until this thread's next sample */
+    if ((long)__atomic_load_n(&guarded_total, __ATOMIC_RELAXED) < mb__opt.guard_max) return 1;
+    if (mb__opt.guard_sample <= 0 || --sample_left > 0) return 0;
+    sample_left = mb__opt.guard_sample;
     return 1;
 }
 
@@ -179,6 +187,7 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align, int closed)
 {
     if (size > ((size_t)mb__opt.guard_max_size_mb << 20) || align > MB_PAGE_SIZE) return NULL;
     size_t npages = size ? (size + MB_PAGE_SIZE - 1) / MB_PAGE_SIZE : 1;
+    if (!arena || !budget_chooses()) return NULL;
     /* At the mapping budget, freed guarded blocks leave quarantine early to make room:
      * live blocks matter more than old freed ones. (Outside guard_lock: releasing takes it.) */
     while (__atomic_load_n(&guarded_count, __ATOMIC_RELAXED) >= GUARD_LIVE_MAX &&
@@ -223,7 +232,7 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align, int closed)
         return NULL;
     }
     guarded_count++;
-    guarded_total++;
+    __atomic_fetch_add(&guarded_total, 1, __ATOMIC_RELAXED);
     mb__unlock(&guard_lock);
 
     uint8_t *end = g->run + npages * MB_PAGE_SIZE;
