@@ -124,8 +124,19 @@ int mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 ch
 
 /* ---- heap/rmap.c: region map ---------------------------------------------------------- */
 void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts with kind */
-void *mb__rmap_get(uintptr_t addr);                  /* lock-free; NULL when none        */
 int mb__rmap_fork(int phase);
+#define MB_RMAP_LEAF_SIZE ((size_t)1 << MB_RMAP_LEAF_BITS)
+extern _Atomic(void *) *_Atomic mb__rmap_root[(size_t)1 << MB_RMAP_ROOT_BITS];
+/* The region covering addr, or NULL. Lock-free; inline because every free asks it. */
+static inline void *mb__rmap_get(uintptr_t addr)
+{
+    uintptr_t chunk = addr >> MB_SEGMENT_SHIFT;
+    uintptr_t r = chunk >> MB_RMAP_LEAF_BITS;
+    if (MB_UNLIKELY(r >= ((size_t)1 << MB_RMAP_ROOT_BITS))) return NULL;
+    _Atomic(void *) *leaf = atomic_load_explicit(&mb__rmap_root[r], memory_order_acquire);
+    if (MB_UNLIKELY(!leaf)) return NULL;
+    return atomic_load_explicit(&leaf[chunk & (MB_RMAP_LEAF_SIZE - 1)], memory_order_acquire);
+}
 
 /* ---- heap/segment.c: segments and page carving ------------------------------------- */
 void mb__segment_init(void);
@@ -134,12 +145,22 @@ void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back,
 int mb__segment_lock_fork(int phase);
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
 
-/* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. */
-static inline unsigned mb__size_class(size_t size)
+/* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. Up to
+ * MB_CLASS_TABLE_MAX by table (class bounds above 128 are multiples of 32, so a class is
+ * constant over each 16-byte step), which spares mixed-size programs a mispredicted
+ * branch; above it by the formula the table is built from. */
+#define MB_CLASS_TABLE_MAX 1024u
+static inline unsigned mb__size_class_calc(size_t size)
 {
     if (size <= 128) return size <= 16 ? 1 : (unsigned)((size + 15) >> 4);
     unsigned w = 63u - (unsigned)__builtin_clzl(size - 1); /* size-1 in [2^w, 2^(w+1))   */
     return 9 + (w - 7) * 4 + (unsigned)(((size - 1) >> (w - 2)) & 3);
+}
+extern const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1];
+static inline unsigned mb__size_class(size_t size)
+{
+    if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) return mb__class_small[(size + 15) >> 4];
+    return mb__size_class_calc(size);
 }
 
 /* ---- heap/heap.c: thread heaps, the fast paths ------------------------------------- */

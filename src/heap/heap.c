@@ -14,6 +14,9 @@
 
 MB_TLS struct mb_heap *mb__tl_heap;
 
+/* A local free reads and writes one line of the page's metadata besides the bitmap. */
+_Static_assert(offsetof(struct mb_page, remote_next) == 64, "struct mb_page's first line");
+
 /* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
  * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)

@@ -6,6 +6,18 @@
 #include <string.h>
 
 uint32_t mb__class_bsize[MB_NUM_CLASSES];
+
+/* mb__size_class's table: entry i is the class of sizes 16i-15..16i (of 0 too for i = 0);
+ * written out so that it is ready before any initialisation (tests/unit/test_heap.c checks
+ * it against mb__size_class_calc). */
+const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1] = {
+    1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 10, 10, 11, 11, 12,
+    12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16,
+    16, 17, 17, 17, 17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18,
+    18, 19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 20, 20,
+    20,
+};
+
 static uint8_t class_slices[MB_NUM_CLASSES];
 
 static mb_lock seg_lock;
