@@ -143,6 +143,7 @@ static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
     return bin_take_word(b, pg);
 }
 
+
 static inline void *bin_pop(struct mb_bin *b)
 {
     uint64_t m = b->mask;
@@ -290,10 +291,35 @@ static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why
     mb__report_stop("invalid %s of %p (not a live block memboss returned)", op, p);
 }
 
-void mb__heap_free(void *p)
+static MB_NOINLINE void free_slow(void *p)
 {
     int r = heap_free_block(p);
     if (MB_UNLIKELY(r != FREE_OK)) stop_bad_free(p, r, "free");
+}
+
+/* heap_free_block's local case, with every other case (huge, remote, bad, page emptied
+ * or to be listed again) handed on by a tail call: no call, no saved register here. */
+void mb__heap_free(void *p)
+{
+    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
+    if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
+    struct mb_page *pg = s->pages[((uintptr_t)p - (uintptr_t)s->base) >> MB_SLICE_SHIFT].head;
+    if (MB_UNLIKELY(!pg)) goto slow;
+    uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
+    uint64_t idx = (off * pg->magic) >> 40;
+    if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
+    unsigned w = (unsigned)(idx >> 6);
+    uint64_t bit = 1ull << (idx & 63);
+    struct mb_heap *h = mb__tl_heap;
+    uint64_t a = LOAD(pg->alloc[w]);
+    if (MB_UNLIKELY(pg->owner != h || !(a & bit) ||
+                    (atomic_load_explicit(&pg->remote[w], memory_order_relaxed) & bit)))
+        goto slow;
+    STORE(pg->alloc[w], a & ~bit);
+    if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
+    return;
+slow:
+    free_slow(p);
 }
 
 /* realloc was handed p, which is not a live block: stop as free would. */
