@@ -14,6 +14,9 @@
 #define MB_NOINLINE __attribute__((noinline))
 #define MB_TLS __attribute__((tls_model("initial-exec"))) __thread
 #define MB_API __attribute__((visibility("default")))
+/* For the data the fast paths read: a declaration is not hidden by -fvisibility=hidden,
+ * and without it each read of the variable goes through an address load first. */
+#define MB_HIDDEN __attribute__((visibility("hidden")))
 
 /* Asserts in tiers; they compile out. A user's bug is never an assert: it is a finding. */
 #if MB_DEBUG >= 1
@@ -73,7 +76,7 @@ struct mb_options {
 #undef MB_OPTION
 };
 extern struct mb_options mb__opt;       /* valid once mb__init() ran                     */
-extern int mb__check_mode;              /* 1 when mode=check                              */
+extern MB_HIDDEN int mb__check_mode;    /* 1 when mode=check                              */
 extern _Atomic int mb__init_state;      /* 0 not started, 1 starting, 2 ready             */
 void mb__init(void);                    /* idempotent; called lazily from any entry      */
 struct mb_heap *mb__thread_init(void);  /* first allocation of a thread                   */
@@ -126,7 +129,7 @@ int mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 ch
 void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts with kind */
 int mb__rmap_fork(int phase);
 #define MB_RMAP_LEAF_SIZE ((size_t)1 << MB_RMAP_LEAF_BITS)
-extern _Atomic(void *) *_Atomic mb__rmap_root[(size_t)1 << MB_RMAP_ROOT_BITS];
+extern MB_HIDDEN _Atomic(void *) *_Atomic mb__rmap_root[(size_t)1 << MB_RMAP_ROOT_BITS];
 /* The region covering addr, or NULL. Lock-free; inline because every free asks it. */
 static inline void *mb__rmap_get(uintptr_t addr)
 {
@@ -156,7 +159,7 @@ static inline unsigned mb__size_class_calc(size_t size)
     unsigned w = 63u - (unsigned)__builtin_clzl(size - 1); /* size-1 in [2^w, 2^(w+1))   */
     return 9 + (w - 7) * 4 + (unsigned)(((size - 1) >> (w - 2)) & 3);
 }
-extern const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1];
+extern MB_HIDDEN const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1];
 static inline unsigned mb__size_class(size_t size)
 {
     if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) return mb__class_small[(size + 15) >> 4];
@@ -169,7 +172,7 @@ void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure
 void *mb__heap_malloc_aligned(size_t size, size_t align);
 /* Free a fast-heap or huge block. A double or invalid free (p not the start of a live
  * block) is reported in one line and stops the process with SIGABRT. */
-void mb__heap_free(void *p);
+void mb__heap_free(void *p);                          /* p may be NULL                    */
 void mb__heap_realloc_bad(void *p);                  /* realloc of such a p: stop         */
 int mb__heap_release(void *p);                       /* free without report; 0 when ok  */
 struct mb_heap *mb__heap_acquire(int tid);           /* adopt an orphan or make a heap   */
@@ -365,7 +368,7 @@ size_t mb__leak_check_here(void);                     /* now, from the caller's 
 void mb__leak_on_death(int sig, const void *uc);      /* a signal is about to kill us    */
 /* A leak_check_signal arrived: report at the next malloc or free (not in the handler,
  * which may have interrupted the allocator). */
-extern _Atomic int mb__leak_pending;
+extern MB_HIDDEN _Atomic int mb__leak_pending;
 void mb__leak_poll_slow(void);
 static inline void mb__leak_poll(void)
 {

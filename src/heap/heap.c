@@ -103,7 +103,11 @@ static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
     for (unsigned k = 0; k < words; k++) {
         unsigned w = pg->cursor + k;
         if (w >= words) w -= words;
-        uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w);
+        /* Never a block with a pending remote free: one the owner also freed (a double
+         * free) must still be free when collect_remote finds its remote bit without its
+         * alloc bit, and stops. */
+        uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w) &
+                         ~atomic_load_explicit(&pg->remote[w], memory_order_relaxed);
         if (!avail) continue;
         b->mask = avail;
         b->word = w;
@@ -293,8 +297,18 @@ static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why
 
 static MB_NOINLINE void free_slow(void *p)
 {
+    if (!p) return; /* free(NULL), off the fast path */
     int r = heap_free_block(p);
     if (MB_UNLIKELY(r != FREE_OK)) stop_bad_free(p, r, "free");
+}
+
+/* A local free into a page with remote frees pending: collect them (the page keeps our
+ * block, it is not released), then free as usual, which now sees a block another thread
+ * freed as free. Later local frees into those pages take the fast path again. */
+static MB_NOINLINE void free_collect(struct mb_heap *h, void *p)
+{
+    collect_remote(h);
+    free_slow(p);
 }
 
 /* heap_free_block's local case, with every other case (huge, remote, bad, page emptied
@@ -303,7 +317,8 @@ void mb__heap_free(void *p)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
     if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
-    struct mb_page *pg = s->pages[((uintptr_t)p - (uintptr_t)s->base) >> MB_SLICE_SHIFT].head;
+    /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. */
+    struct mb_page *pg = s->pages[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT].head;
     if (MB_UNLIKELY(!pg)) goto slow;
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
     uint64_t idx = (off * pg->magic) >> 40;
@@ -311,10 +326,16 @@ void mb__heap_free(void *p)
     unsigned w = (unsigned)(idx >> 6);
     uint64_t bit = 1ull << (idx & 63);
     struct mb_heap *h = mb__tl_heap;
+    /* A page with remote frees not yet collected goes the slow way, which also checks
+     * the block's remote bit: a block another thread freed is still allocated in alloc[]
+     * until then. One flag per page instead of remote[w], a line per bitmap word. A
+     * remote free racing with this one is caught by collect_remote (see bin_take_word). */
     uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !(a & bit) ||
-                    (atomic_load_explicit(&pg->remote[w], memory_order_relaxed) & bit)))
-        goto slow;
+    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto slow;
+    if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
+        free_collect(h, p);
+        return;
+    }
     STORE(pg->alloc[w], a & ~bit);
     if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
     return;
