@@ -73,8 +73,9 @@ struct mb_blockinfo;
 /* One page's metadata. Owned by one thread heap: only the owner touches alloc[] and the
  * owner's fields; other threads free by setting bits in remote[] (atomically). The first
  * cache line holds all a local free reads and writes but the bitmap word: the fixed
- * geometry and the owner's counters (so a local free touches two lines of metadata).
- * Threads freeing remotely read that line and write only the next one. */
+ * geometry, the owner's counters and the remote-pending flag (so a local free touches two
+ * lines of metadata). Threads freeing remotely read that line, write it only to raise
+ * the flag, and otherwise write the next one. */
 struct mb_page {
     /* Geometry: set when the page is carved, read by every thread that frees into it. */
     uint8_t *start;             /* first block; NULL when the slice is not a page head   */
@@ -94,12 +95,13 @@ struct mb_page {
     /* Geometry. */
     uint8_t cls;                /* size class                                            */
     uint8_t nslices;            /* length of the page in slices                          */
+    /* Raised by a remote freer (once until the owner collects), read by every local free. */
+    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
 
     /* Written by the threads that free remotely; check mode's records. */
     _Alignas(64) struct mb_page *remote_next; /* in the owner's stack of remote pages     */
     _Atomic uint32_t remote_inflight; /* remote frees between their bit and their push:
                                        * the owner must not release the page meanwhile  */
-    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
     struct mb_blockinfo *info;  /* check mode: one record per block, else NULL           */
     uint32_t info_cap;          /* records info can hold                                 */
 

@@ -78,8 +78,8 @@ static void collect_remote(struct mb_heap *h)
         struct mb_page *next = pg->remote_next;
         atomic_store_explicit(&pg->remote_pending, 0, memory_order_seq_cst);
         for (unsigned w = 0; w * 64 < pg->capacity; w++) {
-            if (!atomic_load_explicit(&pg->remote[w], memory_order_relaxed)) continue;
-            uint64_t r = atomic_exchange_explicit(&pg->remote[w], 0, memory_order_acquire);
+            if (!atomic_load_explicit(&pg->remote[w], memory_order_seq_cst)) continue;
+            uint64_t r = atomic_exchange_explicit(&pg->remote[w], 0, memory_order_seq_cst);
             uint64_t a = LOAD(pg->alloc[w]);
             /* Invariant: a remote bit names an allocated block. One that does not was
              * freed twice, by threads racing past each other's alloc-bit check. */
@@ -217,12 +217,17 @@ static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
      * raised while our block still counts in pg->used, so the owner cannot have released
      * the page before it. */
     atomic_fetch_add_explicit(&pg->remote_inflight, 1, memory_order_seq_cst);
-    uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_release);
+    uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_seq_cst);
     if (old & bit) {
         atomic_fetch_sub_explicit(&pg->remote_inflight, 1, memory_order_release);
         return FREE_DOUBLE;
     }
-    if (!atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
+    /* Read before the exchange: the flag is on the owner's busiest line, written once
+     * per collection. Sequentially consistent with our bit above and with the owner's
+     * clearing of the flag before it takes the bits (collect_remote): seeing the flag
+     * still raised means the owner will see our bit. */
+    if (!atomic_load_explicit(&pg->remote_pending, memory_order_seq_cst) &&
+        !atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
         struct mb_heap *owner = pg->owner;
         struct mb_page *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
         do pg->remote_next = head;
