@@ -147,6 +147,9 @@ struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls);
 void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back, discard */
 int mb__segment_lock_fork(int phase);
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
+/* The page of a slice that is in no page: capacity 0, so free's fast path needs no test
+ * for "no page" (its block-start test fails). Slices' head is never NULL. */
+extern MB_HIDDEN struct mb_page mb__page_none;
 
 /* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. Up to
  * MB_CLASS_TABLE_MAX by table (class bounds above 128 are multiples of 32, so a class is

@@ -323,8 +323,8 @@ void mb__heap_free(void *p)
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
     if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
     /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. */
+    /* Never NULL: a slice in no page has mb__page_none, where the test below fails. */
     struct mb_page *pg = s->pages[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT].head;
-    if (MB_UNLIKELY(!pg)) goto slow;
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
     uint64_t idx = (off * pg->magic) >> 40;
     if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
