@@ -140,8 +140,8 @@ struct mb_huge {
 struct mb_bin {
     uint64_t mask;              /* bit i: block base + i*bsize is free and ours           */
     uint8_t *base;              /* address of bit 0                                        */
+    uint64_t *alloc;            /* the page's alloc bitmap word the mask came from        */
     struct mb_page *page;       /* page the mask came from                                 */
-    uint32_t word;              /* bitmap word of page the mask came from                  */
     uint32_t bsize;             /* block size of the class                                 */
     struct mb_page *pages;      /* other pages of this class with free blocks              */
 };

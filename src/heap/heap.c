@@ -110,7 +110,7 @@ static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
                          ~atomic_load_explicit(&pg->remote[w], memory_order_relaxed);
         if (!avail) continue;
         b->mask = avail;
-        b->word = w;
+        b->alloc = &pg->alloc[w];
         b->base = pg->start + (size_t)w * 64 * pg->bsize;
         b->page = pg;
         pg->used = (uint16_t)(pg->used + __builtin_popcountll(avail));
@@ -153,7 +153,7 @@ static inline void *bin_pop(struct mb_bin *b)
     uint64_t m = b->mask;
     unsigned i = (unsigned)__builtin_ctzll(m);
     b->mask = m & (m - 1);
-    STORE(b->page->alloc[b->word], LOAD(b->page->alloc[b->word]) | (1ull << i));
+    STORE(*b->alloc, LOAD(*b->alloc) | (1ull << i));
     return b->base + (size_t)i * b->bsize;
 }
 
