@@ -14,6 +14,9 @@
 #define MB_NOINLINE __attribute__((noinline))
 #define MB_TLS __attribute__((tls_model("initial-exec"))) __thread
 #define MB_API __attribute__((visibility("default")))
+/* For the data the fast paths read: a declaration is not hidden by -fvisibility=hidden,
+ * and without it each read of the variable goes through an address load first. */
+#define MB_HIDDEN __attribute__((visibility("hidden")))
 
 /* Asserts in tiers; they compile out. A user's bug is never an assert: it is a finding. */
 #if MB_DEBUG >= 1
@@ -73,7 +76,7 @@ struct mb_options {
 #undef MB_OPTION
 };
 extern struct mb_options mb__opt;       /* valid once mb__init() ran                     */
-extern int mb__check_mode;              /* 1 when mode=check                              */
+extern MB_HIDDEN int mb__check_mode;    /* 1 when mode=check                              */
 extern _Atomic int mb__init_state;      /* 0 not started, 1 starting, 2 ready             */
 void mb__init(void);                    /* idempotent; called lazily from any entry      */
 struct mb_heap *mb__thread_init(void);  /* first allocation of a thread                   */
@@ -124,8 +127,19 @@ int mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 ch
 
 /* ---- heap/rmap.c: region map ---------------------------------------------------------- */
 void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts with kind */
-void *mb__rmap_get(uintptr_t addr);                  /* lock-free; NULL when none        */
 int mb__rmap_fork(int phase);
+#define MB_RMAP_LEAF_SIZE ((size_t)1 << MB_RMAP_LEAF_BITS)
+extern MB_HIDDEN _Atomic(void *) *_Atomic mb__rmap_root[(size_t)1 << MB_RMAP_ROOT_BITS];
+/* The region covering addr, or NULL. Lock-free; inline because every free asks it. */
+static inline void *mb__rmap_get(uintptr_t addr)
+{
+    uintptr_t chunk = addr >> MB_SEGMENT_SHIFT;
+    uintptr_t r = chunk >> MB_RMAP_LEAF_BITS;
+    if (MB_UNLIKELY(r >= ((size_t)1 << MB_RMAP_ROOT_BITS))) return NULL;
+    _Atomic(void *) *leaf = atomic_load_explicit(&mb__rmap_root[r], memory_order_acquire);
+    if (MB_UNLIKELY(!leaf)) return NULL;
+    return atomic_load_explicit(&leaf[chunk & (MB_RMAP_LEAF_SIZE - 1)], memory_order_acquire);
+}
 
 /* ---- heap/segment.c: segments and page carving ------------------------------------- */
 void mb__segment_init(void);
@@ -133,13 +147,26 @@ struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls);
 void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back, discard */
 int mb__segment_lock_fork(int phase);
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
+/* The page of a slice that is in no page: capacity 0, so free's fast path needs no test
+ * for "no page" (its block-start test fails). Slices' head is never NULL. */
+extern MB_HIDDEN struct mb_page mb__page_none;
 
-/* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. */
-static inline unsigned mb__size_class(size_t size)
+/* Class of a request (1..MB_NUM_CLASSES-1), for size <= MB_SMALL_MAX. Up to
+ * MB_CLASS_TABLE_MAX by table (class bounds above 128 are multiples of 32, so a class is
+ * constant over each 16-byte step), which spares mixed-size programs a mispredicted
+ * branch; above it by the formula the table is built from. */
+#define MB_CLASS_TABLE_MAX 1024u
+static inline unsigned mb__size_class_calc(size_t size)
 {
     if (size <= 128) return size <= 16 ? 1 : (unsigned)((size + 15) >> 4);
     unsigned w = 63u - (unsigned)__builtin_clzl(size - 1); /* size-1 in [2^w, 2^(w+1))   */
     return 9 + (w - 7) * 4 + (unsigned)(((size - 1) >> (w - 2)) & 3);
+}
+extern MB_HIDDEN const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1];
+static inline unsigned mb__size_class(size_t size)
+{
+    if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) return mb__class_small[(size + 15) >> 4];
+    return mb__size_class_calc(size);
 }
 
 /* ---- heap/heap.c: thread heaps, the fast paths ------------------------------------- */
@@ -148,7 +175,7 @@ void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure
 void *mb__heap_malloc_aligned(size_t size, size_t align);
 /* Free a fast-heap or huge block. A double or invalid free (p not the start of a live
  * block) is reported in one line and stops the process with SIGABRT. */
-void mb__heap_free(void *p);
+void mb__heap_free(void *p);                          /* p may be NULL                    */
 void mb__heap_realloc_bad(void *p);                  /* realloc of such a p: stop         */
 int mb__heap_release(void *p);                       /* free without report; 0 when ok  */
 struct mb_heap *mb__heap_acquire(int tid);           /* adopt an orphan or make a heap   */
@@ -396,7 +423,7 @@ size_t mb__leak_check_here(void);                     /* now, from the caller's 
 void mb__leak_on_death(int sig, const void *uc);      /* a signal is about to kill us    */
 /* A leak_check_signal arrived: report at the next malloc or free (not in the handler,
  * which may have interrupted the allocator). */
-extern _Atomic int mb__leak_pending;
+extern MB_HIDDEN _Atomic int mb__leak_pending;
 void mb__leak_poll_slow(void);
 static inline void mb__leak_poll(void)
 {

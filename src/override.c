@@ -31,13 +31,13 @@ oom:
 
 MB_API void free(void *p)
 {
-    if (!p) return;
     if (MB_UNLIKELY(mb__check_mode)) {
+        if (!p) return;
         mb__leak_poll();
         mb__check_free(p, CALLER, 0);
         return;
     }
-    mb__heap_free(p);
+    mb__heap_free(p); /* free(NULL) included: it finds no region and returns */
 }
 
 MB_API void *calloc(size_t n, size_t size)

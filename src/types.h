@@ -71,34 +71,39 @@ struct mb_heap;
 struct mb_blockinfo;
 
 /* One page's metadata. Owned by one thread heap: only the owner touches alloc[] and the
- * owner's fields; other threads free by setting bits in remote[] (atomically). The fields
- * are grouped by who writes them, one cache line each, so that a thread freeing into
- * another's page reads lines the owner does not keep writing. */
+ * owner's fields; other threads free by setting bits in remote[] (atomically). The first
+ * cache line holds all a local free reads and writes but the bitmap word: the fixed
+ * geometry, the owner's counters and the remote-pending flag (so a local free touches two
+ * lines of metadata). Threads freeing remotely read that line, write it only to raise
+ * the flag, and otherwise write the next one. */
 struct mb_page {
-    /* Set when the page is carved, read by every thread that frees into it. */
+    /* Geometry: set when the page is carved, read by every thread that frees into it. */
     uint8_t *start;             /* first block; NULL when the slice is not a page head   */
     struct mb_page *head;       /* the page this slice belongs to (itself for a head)    */
     struct mb_heap *owner;      /* thread heap that allocates from this page             */
     uint64_t magic;             /* (off * magic) >> 40 == off / bsize for off < 2^22     */
+    /* Written by the owner only. */
+    struct mb_page *next;       /* in the owner's bin list of pages with free blocks     */
+    struct mb_page *prev;
+    /* Geometry again. */
     uint32_t bsize;             /* block size                                            */
     uint16_t capacity;          /* blocks in the page                                    */
-    uint8_t cls;                /* size class                                            */
-    uint8_t nslices;            /* length of the page in slices                          */
-    struct mb_blockinfo *info;  /* check mode: one record per block, else NULL           */
-    uint32_t info_cap;          /* records info can hold                                 */
-
-    /* Written by the owner only. */
-    _Alignas(64) struct mb_page *next; /* in the owner's bin list of pages with free blocks */
-    struct mb_page *prev;
+    /* Owner only. */
     uint16_t used;              /* blocks allocated or held by the bin's cache           */
     uint16_t cursor;            /* next bitmap word to scan for free blocks              */
     uint8_t in_list;            /* attached to its bin: current page or on the list      */
+    /* Geometry. */
+    uint8_t cls;                /* size class                                            */
+    uint8_t nslices;            /* length of the page in slices                          */
+    /* Raised by a remote freer (once until the owner collects), read by every local free. */
+    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
 
-    /* Written by the threads that free remotely. */
+    /* Written by the threads that free remotely; check mode's records. */
     _Alignas(64) struct mb_page *remote_next; /* in the owner's stack of remote pages     */
     _Atomic uint32_t remote_inflight; /* remote frees between their bit and their push:
                                        * the owner must not release the page meanwhile  */
-    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
+    struct mb_blockinfo *info;  /* check mode: one record per block, else NULL           */
+    uint32_t info_cap;          /* records info can hold                                 */
 
     _Alignas(64) uint64_t alloc[MB_BITMAP_WORDS];   /* 1 = allocated (owner only)         */
     _Atomic uint64_t remote[MB_BITMAP_WORDS];  /* 1 = freed by another thread, pending   */
@@ -135,8 +140,8 @@ struct mb_huge {
 struct mb_bin {
     uint64_t mask;              /* bit i: block base + i*bsize is free and ours           */
     uint8_t *base;              /* address of bit 0                                        */
+    uint64_t *alloc;            /* the page's alloc bitmap word the mask came from        */
     struct mb_page *page;       /* page the mask came from                                 */
-    uint32_t word;              /* bitmap word of page the mask came from                  */
     uint32_t bsize;             /* block size of the class                                 */
     struct mb_page *pages;      /* other pages of this class with free blocks              */
 };

@@ -14,6 +14,9 @@
 
 MB_TLS struct mb_heap *mb__tl_heap;
 
+/* A local free reads and writes one line of the page's metadata besides the bitmap. */
+_Static_assert(offsetof(struct mb_page, remote_next) == 64, "struct mb_page's first line");
+
 /* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
  * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -75,8 +78,8 @@ static void collect_remote(struct mb_heap *h)
         struct mb_page *next = pg->remote_next;
         atomic_store_explicit(&pg->remote_pending, 0, memory_order_seq_cst);
         for (unsigned w = 0; w * 64 < pg->capacity; w++) {
-            if (!atomic_load_explicit(&pg->remote[w], memory_order_relaxed)) continue;
-            uint64_t r = atomic_exchange_explicit(&pg->remote[w], 0, memory_order_acquire);
+            if (!atomic_load_explicit(&pg->remote[w], memory_order_seq_cst)) continue;
+            uint64_t r = atomic_exchange_explicit(&pg->remote[w], 0, memory_order_seq_cst);
             uint64_t a = LOAD(pg->alloc[w]);
             /* Invariant: a remote bit names an allocated block. One that does not was
              * freed twice, by threads racing past each other's alloc-bit check. */
@@ -100,10 +103,14 @@ static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
     for (unsigned k = 0; k < words; k++) {
         unsigned w = pg->cursor + k;
         if (w >= words) w -= words;
-        uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w);
+        /* Never a block with a pending remote free: one the owner also freed (a double
+         * free) must still be free when collect_remote finds its remote bit without its
+         * alloc bit, and stops. */
+        uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w) &
+                         ~atomic_load_explicit(&pg->remote[w], memory_order_relaxed);
         if (!avail) continue;
         b->mask = avail;
-        b->word = w;
+        b->alloc = &pg->alloc[w];
         b->base = pg->start + (size_t)w * 64 * pg->bsize;
         b->page = pg;
         pg->used = (uint16_t)(pg->used + __builtin_popcountll(avail));
@@ -140,12 +147,13 @@ static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
     return bin_take_word(b, pg);
 }
 
+
 static inline void *bin_pop(struct mb_bin *b)
 {
     uint64_t m = b->mask;
     unsigned i = (unsigned)__builtin_ctzll(m);
     b->mask = m & (m - 1);
-    STORE(b->page->alloc[b->word], LOAD(b->page->alloc[b->word]) | (1ull << i));
+    STORE(*b->alloc, LOAD(*b->alloc) | (1ull << i));
     return b->base + (size_t)i * b->bsize;
 }
 
@@ -209,12 +217,17 @@ static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
      * raised while our block still counts in pg->used, so the owner cannot have released
      * the page before it. */
     atomic_fetch_add_explicit(&pg->remote_inflight, 1, memory_order_seq_cst);
-    uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_release);
+    uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_seq_cst);
     if (old & bit) {
         atomic_fetch_sub_explicit(&pg->remote_inflight, 1, memory_order_release);
         return FREE_DOUBLE;
     }
-    if (!atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
+    /* Read before the exchange: the flag is on the owner's busiest line, written once
+     * per collection. Sequentially consistent with our bit above and with the owner's
+     * clearing of the flag before it takes the bits (collect_remote): seeing the flag
+     * still raised means the owner will see our bit. */
+    if (!atomic_load_explicit(&pg->remote_pending, memory_order_seq_cst) &&
+        !atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
         struct mb_heap *owner = pg->owner;
         struct mb_page *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
         do pg->remote_next = head;
@@ -287,10 +300,52 @@ static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why
     mb__report_stop("invalid %s of %p (not a live block memboss returned)", op, p);
 }
 
-void mb__heap_free(void *p)
+static MB_NOINLINE void free_slow(void *p)
 {
+    if (!p) return; /* free(NULL), off the fast path */
     int r = heap_free_block(p);
     if (MB_UNLIKELY(r != FREE_OK)) stop_bad_free(p, r, "free");
+}
+
+/* A local free into a page with remote frees pending: collect them (the page keeps our
+ * block, it is not released), then free as usual, which now sees a block another thread
+ * freed as free. Later local frees into those pages take the fast path again. */
+static MB_NOINLINE void free_collect(struct mb_heap *h, void *p)
+{
+    collect_remote(h);
+    free_slow(p);
+}
+
+/* heap_free_block's local case, with every other case (huge, remote, bad, page emptied
+ * or to be listed again) handed on by a tail call: no call, no saved register here. */
+void mb__heap_free(void *p)
+{
+    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
+    if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
+    /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. */
+    /* Never NULL: a slice in no page has mb__page_none, where the test below fails. */
+    struct mb_page *pg = s->pages[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT].head;
+    uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
+    uint64_t idx = (off * pg->magic) >> 40;
+    if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
+    unsigned w = (unsigned)(idx >> 6);
+    uint64_t bit = 1ull << (idx & 63);
+    struct mb_heap *h = mb__tl_heap;
+    /* A page with remote frees not yet collected goes the slow way, which also checks
+     * the block's remote bit: a block another thread freed is still allocated in alloc[]
+     * until then. One flag per page instead of remote[w], a line per bitmap word. A
+     * remote free racing with this one is caught by collect_remote (see bin_take_word). */
+    uint64_t a = LOAD(pg->alloc[w]);
+    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto slow;
+    if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
+        free_collect(h, p);
+        return;
+    }
+    STORE(pg->alloc[w], a & ~bit);
+    if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
+    return;
+slow:
+    free_slow(p);
 }
 
 /* realloc was handed p, which is not a live block: stop as free would. */

@@ -6,6 +6,19 @@
 #include <string.h>
 
 uint32_t mb__class_bsize[MB_NUM_CLASSES];
+struct mb_page mb__page_none; /* all zero: no block starts in it */
+
+/* mb__size_class's table: entry i is the class of sizes 16i-15..16i (of 0 too for i = 0);
+ * written out so that it is ready before any initialisation (tests/unit/test_heap.c checks
+ * it against mb__size_class_calc). */
+const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1] = {
+    1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 10, 10, 11, 11, 12,
+    12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16,
+    16, 17, 17, 17, 17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18,
+    18, 19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 20, 20,
+    20,
+};
+
 static uint8_t class_slices[MB_NUM_CLASSES];
 
 static mb_lock seg_lock;
@@ -55,6 +68,7 @@ static struct mb_segment *segment_new(void)
     s->kind = MB_REGION_SEGMENT;
     s->base = base;
     s->free_slices = ~0ull;
+    for (unsigned i = 0; i < MB_SLICES_PER_SEGMENT; i++) s->pages[i].head = &mb__page_none;
     s->next = seg_list;
     seg_list = s;
     mb__rmap_set((uintptr_t)base, MB_SEGMENT_SIZE, s);
@@ -136,7 +150,7 @@ void mb__segment_page_free(struct mb_page *pg)
     pg->start = NULL;
     pg->owner = NULL;
     pg->used = 0;
-    for (unsigned i = 0; i < n; i++) s->pages[at + i].head = NULL;
+    for (unsigned i = 0; i < n; i++) s->pages[at + i].head = &mb__page_none;
     uint64_t bits = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << at;
     mb__lock(&seg_lock);
     s->free_slices |= bits;
