@@ -107,7 +107,7 @@ static int stack_access(unsigned id, int *is_write)
  * first, whatever syntax the text is in). Among several memory operands
  * (movs, cmps) it takes the one that covers the faulting address, else the one that matches
  * how the runtime says the address was accessed, else the first. */
-static void access_of(csh h, struct cli_finding *f, const cs_insn *in)
+static void access_of(csh h, struct cli_finding *f, const cs_insn *in, uint64_t *start)
 {
     const cs_x86 *x = &in->detail->x86;
     int want_write = strcmp(f->access_how, "write") == 0, want_read = strcmp(f->access_how, "read") == 0;
@@ -136,6 +136,11 @@ static void access_of(csh h, struct cli_finding *f, const cs_insn *in)
     }
     const cs_x86_op *op = &x->operands[best];
     f->insn.access_size = op->size;
+    /* The CPU reports the first byte that faulted: for an access that straddles into a
+     * guard page that is the page's start, not the operand's address. */
+    uint64_t a;
+    if (best_score >= 4 && operand_addr(h, f, in, op, &a))
+        *start = a;
     if (op->access & CS_AC_WRITE)
         f->insn.is_write = 1;
     else if (best == 0 && x->op_count > 1 && strstr(in->mnemonic, "mov"))
@@ -168,10 +173,10 @@ static char *access_words(int size, const char *how)
 }
 
 /* The explanation from the access (size, direction) and the finding's address and block. */
-static char *explain(const struct cli_finding *f, int size, const char *how)
+/* a: the first byte the instruction accesses (the operand's address when known). */
+static char *explain(const struct cli_finding *f, uint64_t a, int size, const char *how)
 {
     char *acc = access_words(size, how), *s;
-    uint64_t a = f->access_addr;
     if (f->has_block) {
         const char *freed = f->block_freed ? ", freed" : "";
         uint64_t bs = f->block_size, b = f->block_addr;
@@ -212,6 +217,7 @@ void cli_disasm_finding(struct cli_finding *f, int att)
     ins->access_size = 0;
     ins->is_write = strcmp(f->access_how, "write") == 0;
 
+    uint64_t start = f->access_addr;
     csh h;
     size_t nbytes = ins->nbytes < sizeof ins->bytes ? ins->nbytes : sizeof ins->bytes;
     if (nbytes && cs_open(CS_ARCH_X86, CS_MODE_64, &h) == CS_ERR_OK) {
@@ -219,7 +225,7 @@ void cli_disasm_finding(struct cli_finding *f, int att)
         cs_insn *in = NULL;
         if (cs_disasm(h, ins->bytes, nbytes, ins->pc, 1, &in) == 1) {
             ins->length = in->size;
-            access_of(h, f, in);
+            access_of(h, f, in, &start);
             if (att) { /* decoded again for the text alone */
                 cs_free(in, 1);
                 in = NULL;
@@ -244,5 +250,5 @@ void cli_disasm_finding(struct cli_finding *f, int att)
         return;
     const char *how = ins->length ? (ins->is_write ? "write" : "read")
                                   : (f->access_how[0] ? f->access_how : "access");
-    ins->explanation = explain(f, ins->access_size, how);
+    ins->explanation = explain(f, start, ins->access_size, how);
 }

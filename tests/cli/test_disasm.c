@@ -118,6 +118,19 @@ static void explanations(void)
     CHECKF(explained(&f, "an 8-byte write at offset 0 of a 2-byte block: 6 bytes past its end"),
            "overflow: %s", f.insn.explanation);
 
+    /* The store straddles into the guard page after the block: the CPU reports the page's
+     * first byte (offset 2), the operand [rax] says where the access began. */
+    struct cli_reg rax = {"rax", 0x10000, CLI_REG_HEAP};
+    f.regs = &rax;
+    f.nregs = 1;
+    f.access_addr = 0x10002;
+    cli_disasm_finding(&f, 0);
+    CHECKF(explained(&f, "an 8-byte write at offset 0 of a 2-byte block: 6 bytes past its end"),
+           "straddling overflow: %s", f.insn.explanation);
+    f.regs = NULL;
+    f.nregs = 0;
+    f.access_addr = 0x10000;
+
     f.block_size = 64;
     f.block_freed = 1;
     f.access_addr = 0x10008;
