@@ -141,6 +141,9 @@ static void access_of(csh h, struct cli_finding *f, const cs_insn *in, uint64_t 
     uint64_t a;
     if (best_score >= 4 && operand_addr(h, f, in, op, &a))
         *start = a;
+    /* A general-protection fault names no address (access_how ""): the operand's is the one refused. */
+    else if (!f->access_how[0] && operand_addr(h, f, in, op, &a))
+        *start = a;
     if (op->access & CS_AC_WRITE)
         f->insn.is_write = 1;
     else if (best == 0 && x->op_count > 1 && strstr(in->mnemonic, "mov"))
@@ -201,7 +204,10 @@ static char *explain(const struct cli_finding *f, uint64_t a, int size, const ch
         s = cli_format("%s at address 0x%llx (NULL + %llu)", acc, (unsigned long long)a,
                        (unsigned long long)a);
     } else {
-        s = cli_format("%s at address 0x%llx", acc, (unsigned long long)a);
+        /* x86-64 addresses are canonical: bits 63..47 all equal */
+        uint64_t top = a >> 47;
+        s = cli_format("%s at address 0x%llx%s", acc, (unsigned long long)a,
+                       top == 0 || top == 0x1ffff ? "" : " (non-canonical: no memory can be there)");
     }
     free(acc);
     return s;

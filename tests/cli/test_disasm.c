@@ -127,6 +127,18 @@ static void explanations(void)
     cli_disasm_finding(&f, 0);
     CHECKF(explained(&f, "an 8-byte write at offset 0 of a 2-byte block: 6 bytes past its end"),
            "straddling overflow: %s", f.insn.explanation);
+    /* A general-protection fault (no address from the CPU) through a garbage pointer. */
+    struct cli_finding g = {0};
+    set_insn(&g, "\x0f\xb6\x31", 3); /* movzx esi, byte [rcx] */
+    struct cli_reg rcx = {"rcx", 0xbebebebebebebebeull, CLI_REG_FILL_FRESH};
+    g.regs = &rcx;
+    g.nregs = 1;
+    g.has_access = 1;
+    cli_disasm_finding(&g, 0);
+    CHECKF(explained(&g, "a 1-byte read at address 0xbebebebebebebebe (non-canonical: no memory can be there)"),
+           "general-protection fault: %s", g.insn.explanation);
+    set_insn(&g, "", 0);
+
     f.regs = NULL;
     f.nregs = 0;
     f.access_addr = 0x10000;
