@@ -15,9 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Where the project's documentation lives (rules' helpUri, the driver's informationUri). */
-#define CLI_HOME_URI "https://github.com/memboss/memboss"
-#define CLI_DOCS_URI CLI_HOME_URI "/blob/main/docs/"
 
 /* Every kind of docs/report-format.md, with the page that explains it. */
 static const struct rule {
@@ -73,8 +70,11 @@ static void rule(struct cli_json *j, const char *kind)
     cli_json_object(j, "shortDescription");
     cli_json_str(j, "text", r ? r->text : kind);
     cli_json_end(j, '}');
-    char *help = cli_format("%s%s", CLI_DOCS_URI, r ? r->doc : "report-format.md");
-    cli_json_str(j, "helpUri", help);
+    /* The project publishes no web address: help names the document of memboss's docs/. */
+    char *help = cli_format("memboss documentation: docs/%s", r ? r->doc : "report-format.md");
+    cli_json_object(j, "help");
+    cli_json_str(j, "text", help);
+    cli_json_end(j, '}');
     free(help);
     cli_json_object(j, "defaultConfiguration");
     cli_json_str(j, "level", "error");
@@ -315,7 +315,6 @@ int cli_render_sarif(const char *path, const struct cli_findings *all)
     cli_json_str(&j, "name", "memboss");
     cli_json_str(&j, "version", MB_VERSION);
     cli_json_str(&j, "semanticVersion", MB_VERSION);
-    cli_json_str(&j, "informationUri", CLI_HOME_URI);
     cli_json_array(&j, "rules");
     for (size_t i = 0; i < rl.n; i++) rule(&j, rl.kinds[i]);
     cli_json_end(&j, ']');
