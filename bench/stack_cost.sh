@@ -24,12 +24,16 @@ instructions() {
     awk -v a="${ir[0]}" -v b="${ir[1]}" -v n="$N" 'BEGIN { printf "%.0f", (b - a) / n }'
 }
 printf '%-6s %-5s %6s %10s %10s\n' mode build depth instr/pair ns/pair
-for mode in "mode=check:guard_max=0" "mode=fast"; do
+# check0: check mode recording no stacks (malloc_context_size=0), the baseline that the
+# check rows' stack capture adds to.
+for mode in "mode=check:guard_max=0" "mode=check:guard_max=0:malloc_context_size=0" "mode=fast"; do
+    label=${mode%%:*}
+    case $mode in *malloc_context_size=0*) label=mode=check0 ;; esac
     for b in fp nofp; do
         for d in 0 1 4 16 32; do
             i=$(instructions "$out/stack_cost_$b" "$d" "$mode")
             ns=$(LD_PRELOAD="$lib" MEMBOSS_OPTIONS=$mode "$out/stack_cost_$b" "$d" "$TIMED" | awk '{ print $2 }')
-            printf '%-6s %-5s %6d %10s %10s\n' "${mode%%:*}" "$b" "$d" "$i" "$ns"
+            printf '%-6s %-5s %6d %10s %10s\n' "$label" "$b" "$d" "$i" "$ns"
         done
     done
 done | sed 's/^mode=//'
