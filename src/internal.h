@@ -333,6 +333,7 @@ void mb__report_exit_status(void);                   /* atexit: status file, exi
 /* Machine lines "==PID== @KEY ..." are written only while reports go to the status
  * directory (status_dir and report_to_status). Every call is made inside a report. */
 int mb__events_on(void);
+int mb__report_status_gone(void); /* report.c: this process's report file could not be opened */
 void mb__event_access(uintptr_t addr, int tid, const char *how); /* read|write|free|unknown */
 void mb__event_block(const void *addr, size_t size, int freed);
 void mb__event_leak(size_t bytes, size_t blocks, const char *kind);

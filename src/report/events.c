@@ -15,7 +15,10 @@
 #define MODULE_PATH 512    /* a longer path is cut                                     */
 #define CODE_BYTES 16      /* bytes shown at the faulting pc                           */
 
-int mb__events_on(void) { return mb__opt.report_to_status && mb__opt.status_dir[0]; }
+int mb__events_on(void)
+{
+    return mb__opt.report_to_status && mb__opt.status_dir[0] && !mb__report_status_gone();
+}
 
 void mb__event_access(uintptr_t addr, int tid, const char *how)
 {

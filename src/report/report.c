@@ -70,6 +70,12 @@ static void set_out_fd(int fd)
  * inherited is closed, not written). */
 static int status_fd = -1;
 static int status_pid;
+/* The pid of a process whose report file could not be opened (the run's directory is
+ * gone: the command has finished while this process lives on). It reports as without
+ * `memboss run`: plain text to stderr or the log file, no machine lines. */
+static int status_gone_pid;
+
+int mb__report_status_gone(void) { return status_gone_pid && status_gone_pid == (int)getpid(); }
 
 static int status_out_fd(void)
 {
@@ -89,13 +95,17 @@ static int status_out_fd(void)
             status_fd = high;
         }
     }
-    return status_fd >= 0 ? status_fd : 2;
+    if (status_fd < 0) status_gone_pid = pid;
+    return status_fd;
 }
 
 /* out_fd, or fd 2 when the program closed out_fd or put another file in its place. */
 static int current_out_fd(void)
 {
-    if (mb__events_on()) return status_out_fd();
+    if (mb__events_on()) {
+        int fd = status_out_fd();
+        if (fd >= 0) return fd;
+    }
     struct stat st;
     if (out_fd != 2 && (fstat(out_fd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino))
         out_fd = 2;

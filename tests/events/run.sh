@@ -166,5 +166,13 @@ if grep -q "memboss: ERROR: leak" "$tmp/legacy.err" && ! grep -q " @[a-z]" "$tmp
     ! ls "$tmp/legacy"/*.report >/dev/null 2>&1; then ok "status_dir alone: reports on stderr"
 else bad "status_dir alone: reports on stderr" "a report file or an @ line"; fi
 
+# The run's directory is gone (the command finished while this process lived on): the
+# report goes to stderr as plain text, with no machine line.
+LD_PRELOAD=$lib MEMBOSS_OPTIONS="mode=check:status_dir=$tmp/gone:report_to_status=1" \
+    "$bin/double_free_c" >/dev/null 2>"$tmp/gone.err" </dev/null
+if grep -q "memboss: ERROR: double-free" "$tmp/gone.err" && ! grep -q " @" "$tmp/gone.err"; then
+    ok "directory gone: plain report on stderr"
+else bad "directory gone: plain report on stderr" "no report on stderr, or an @ line in it"; fi
+
 echo "events $passed $failed"
 [ "$failed" -eq 0 ]
