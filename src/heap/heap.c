@@ -147,7 +147,6 @@ static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
     return bin_take_word(b, pg);
 }
 
-
 static inline void *bin_pop(struct mb_bin *b)
 {
     uint64_t m = b->mask;

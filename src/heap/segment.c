@@ -9,8 +9,8 @@ uint32_t mb__class_bsize[MB_NUM_CLASSES];
 struct mb_page mb__page_none; /* all zero: no block starts in it */
 
 /* mb__size_class's table: entry i is the class of sizes 16i-15..16i (of 0 too for i = 0);
- * written out so that it is ready before any initialisation (tests/unit/test_heap.c checks
- * it against mb__size_class_calc). */
+ * written out so that it is ready before any initialisation (tests/unit/test_classes.c
+ * checks it against mb__size_class_calc). */
 const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1] = {
     1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 10, 10, 11, 11, 12,
     12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16,
