@@ -132,19 +132,35 @@ static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
     return (uint32_t)h;
 }
 
+/* The record of this stack in the bucket's chain, from record `head` on; 0 when none.
+ * Records are immutable once published: readers walk the chain without the lock. */
+static uint32_t depot_find(uint32_t head, uint32_t h, const uintptr_t *pcs, unsigned n)
+{
+    for (uint32_t id = head; id;) {
+        struct depot_rec *r = (struct depot_rec *)(depot_base + (size_t)id * 8);
+        if (r->hash == h && r->n == n && !memcmp(r->pcs, pcs, n * sizeof *pcs)) return id;
+        id = r->next;
+    }
+    return 0;
+}
+
+/* Invariant: one record per distinct stack (leak records are grouped by its id). */
 static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
 {
     if (!depot_buckets || n == 0) return 0;
     uint32_t h = hash_pcs(pcs, n);
     _Atomic uint32_t *bucket = &depot_buckets[h & (DEPOT_BUCKETS - 1)];
-    /* Records are immutable once published: readers walk the chain without the lock. */
-    for (uint32_t id = atomic_load_explicit(bucket, memory_order_acquire); id;) {
-        struct depot_rec *r = (struct depot_rec *)(depot_base + (size_t)id * 8);
-        if (r->hash == h && r->n == n && !memcmp(r->pcs, pcs, n * sizeof *pcs)) return id;
-        id = r->next;
-    }
+    uint32_t head = atomic_load_explicit(bucket, memory_order_acquire);
+    uint32_t found = depot_find(head, h, pcs, n);
+    if (found) return found;
     size_t bytes = sizeof(struct depot_rec) + n * sizeof(uintptr_t);
     mb__lock(&depot_lock);
+    /* Another thread may have published the same stack since: look again at what it added. */
+    uint32_t now = atomic_load_explicit(bucket, memory_order_relaxed);
+    if (now != head && (found = depot_find(now, h, pcs, n))) {
+        mb__unlock(&depot_lock);
+        return found;
+    }
     if (depot_used + bytes > DEPOT_BYTES) {
         mb__unlock(&depot_lock);
         return 0;
