@@ -118,7 +118,7 @@ unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs
     if (max == 0) return 0;
     pcs[0] = pc;
     if (sp > lo) lo = sp;
-    return mb__unwind((struct mb_unwind_regs){pc, sp, fp}, lo, hi, pcs, 1, max, 1, 1);
+    return mb__unwind((struct mb_unwind_regs){pc, sp, fp}, lo, hi, pcs, 1, max, 1, 1, NULL);
 }
 
 static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
@@ -177,6 +177,32 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
     return id;
 }
 
+/* The memo: each thread keeps its last few captures, keyed by where the walk starts (the
+ * return address, sp and, if the walk used it, rbp at the entry), with every stack word
+ * the walk read. A walk
+ * is a function of its start, the words it reads and the rules (unchanged while
+ * mb__unwind_epoch is): when all of them match, the stack is the one recorded, and its
+ * depot id is known without unwinding or hashing. A loop that allocates from one place
+ * pays a comparison per word instead of an unwind step and a depot lookup per frame. */
+#define MEMO_BITS 3
+struct memo {
+    uintptr_t ret, sp, bp;     /* the walk's start (bp matters only if log.uses_bp)      */
+    unsigned epoch;            /* mb__unwind_epoch when recorded                         */
+    uint32_t id;               /* the stack's depot id; 0: slot empty or being written  */
+    struct mb_unwind_log log;  /* the words read, as offsets from sp                     */
+};
+static MB_TLS struct memo memo[1u << MEMO_BITS];
+static MB_TLS int memo_busy; /* a capture is under way: a signal handler's own skips the memo */
+
+/* Every word the recorded walk read still holds what it held. */
+static inline int memo_matches(const struct memo *m)
+{
+    uintptr_t diff = 0;
+    for (unsigned i = 0; i < m->log.n; i++)
+        diff |= *(const uintptr_t *)(m->sp + m->log.off[i]) ^ m->log.val[i];
+    return diff == 0;
+}
+
 /* Realigned: hand-written assembly often calls malloc with a misaligned stack, and the
  * unwinder's structures may be moved with aligned vector stores. */
 __attribute__((force_align_arg_pointer)) uint32_t mb__stack_capture(void *frame)
@@ -186,19 +212,40 @@ __attribute__((force_align_arg_pointer)) uint32_t mb__stack_capture(void *frame)
     unsigned max = want <= 0 ? 0 : want > MB_STACK_MAX ? MB_STACK_MAX : (unsigned)want;
     if (max == 0) return 0;
     const uintptr_t *f = frame;
+    /* The caller as it is when the call returns: sp just above the return address, rbp
+     * as the entry saved it. */
+    uintptr_t ret = f[1], from = (uintptr_t)frame + 16, bp = f[0];
+    struct memo *m = &memo[((ret ^ from) * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
+    unsigned epoch = atomic_load_explicit(&mb__unwind_epoch, memory_order_acquire);
+    if (memo_busy) m = NULL;
+    else if (m->id && m->ret == ret && m->sp == from && (m->bp == bp || !m->log.uses_bp) && m->epoch == epoch && memo_matches(m))
+        return m->id;
     uintptr_t lo, hi;
     mb__thread_stack(&lo, &hi);
     /* The entry keeps a frame pointer (the runtime is built with one), so the return
      * address of its caller is at frame + 8, whatever the caller is: always frame 0. It is
      * stored as the call to malloc/free itself, like a fault's exact pc; the others stay
      * return addresses (reports name the instruction before them). */
-    pcs[0] = call_site(f[1]);
-    uintptr_t from = (uintptr_t)frame + 16;
+    pcs[0] = call_site(ret);
     if (from > lo) lo = from;
-    /* The caller as it is when the call returns: sp just above the return address, rbp
-     * as the entry saved it. */
-    unsigned n = mb__unwind((struct mb_unwind_regs){f[1], from, f[0]}, lo, hi, pcs, 1, max, 0, 0);
-    return depot_put(pcs, n);
+    if (m) {
+        memo_busy = 1;
+        m->id = 0;
+        m->log.base = from;
+        m->log.n = 0;
+        m->log.uses_bp = 0;
+    }
+    unsigned n = mb__unwind((struct mb_unwind_regs){ret, from, bp}, lo, hi, pcs, 1, max, 0, 0,
+                            m ? &m->log : NULL);
+    uint32_t id = depot_put(pcs, n);
+    if (m) {
+        if (m->log.n <= MB_UNWIND_LOG_MAX) {
+            m->ret = ret, m->sp = from, m->bp = bp, m->epoch = epoch;
+            m->id = id; /* last: the slot is whole */
+        }
+        memo_busy = 0;
+    }
+    return id;
 }
 
 unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max)

@@ -38,6 +38,7 @@ static _Atomic unsigned mod_n, mod_seq; /* mod_seq odd while the list is rewritt
 static unsigned long long mod_adds, mod_subs;
 static mb_lock mod_lock; /* one writer; only try-locked                                 */
 static _Atomic int ready; /* the C library is up: dl_iterate_phdr may be called         */
+MB_HIDDEN _Atomic unsigned mb__unwind_epoch; /* bumped when the module list is re-read   */
 
 /* dl_iterate_phdr is unsafe before the C library initialised itself: malloc is called
  * earlier (by the loader). Until this constructor ran, stacks follow frame pointers. */
@@ -124,6 +125,7 @@ static void refresh(void)
     mod_adds = s.adds, mod_subs = s.subs;
     atomic_store_explicit(&mod_n, s.n, memory_order_relaxed);
     atomic_fetch_add_explicit(&mod_seq, 1, memory_order_acq_rel); /* even: consistent    */
+    atomic_fetch_add_explicit(&mb__unwind_epoch, 1, memory_order_release); /* memos stale */
     mb__unlock(&mod_lock);
 }
 
@@ -181,21 +183,48 @@ static inline uint64_t rule_of(uintptr_t a, int in_signal)
     return fill(a, in_signal);
 }
 
+/* A stack word a CFI step read, into the log (if any). A log that cannot hold it, or a
+ * word out of its reach, is spoiled: n goes past MB_UNWIND_LOG_MAX. */
+static inline void note(struct mb_unwind_log *log, uintptr_t addr, uintptr_t val)
+{
+    if (!log) return;
+    uintptr_t off = addr - log->base;
+    if (log->n < MB_UNWIND_LOG_MAX && off <= UINT32_MAX) {
+        log->off[log->n] = (uint32_t)off;
+        log->val[log->n] = val;
+        log->n++;
+    } else {
+        log->n = MB_UNWIND_LOG_MAX + 1;
+    }
+}
+
+/* A walk whose result depends on more than the words logged: a frameless step (a scan),
+ * or an end at a word that is not code (code may be mapped there later). */
+static inline void spoil(struct mb_unwind_log *log)
+{
+    if (log) log->n = MB_UNWIND_LOG_MAX + 1;
+}
+
 /* A return address read by a CFI step is kept before it is known to be code; the next
  * lookup, which needs its rule anyway, says whether it is (unchecked: the frame to drop
  * when it is not). The registers live in locals: r escapes only to the frameless step. */
 unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
-                    unsigned n, unsigned max, int exact, int in_signal)
+                    unsigned n, unsigned max, int exact, int in_signal, struct mb_unwind_log *log)
 {
     int ok = atomic_load_explicit(&ready, memory_order_acquire), unchecked = 0;
     uintptr_t pc = r.pc, sp = r.sp, bp = r.bp;
+    int bp_fresh = 1; /* bp is still r.bp: not read back from a frame yet */
     while (n < max) {
         uint64_t v = ok ? rule_of(exact ? pc : pc - 1, in_signal) : (uint64_t)KIND_NOCFI << 46;
         exact = 0;
-        if (!v) return n - unchecked; /* no code: the last return address was no frame */
+        if (!v) { /* no code: the last return address was no frame */
+            spoil(log);
+            return n - unchecked;
+        }
         unchecked = 0;
         if ((v >> 46 & 3) != KIND_RULE) {
             struct mb_unwind_regs f = {pc, sp, bp};
+            spoil(log);
             if (!mb__stack_step_frameless(&f, lo, hi)) return n; /* it validates f.pc */
             pc = f.pc, sp = f.sp, bp = f.bp;
             pcs[n++] = pc;
@@ -204,17 +233,25 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
         /* CFA = rsp or rbp + offset, above this frame; the slots below it in [lo, hi). */
         unsigned ra = (unsigned)(v >> 32) & 0x7f, rbp = (unsigned)(v >> 39) & 0x7f;
         uintptr_t cfa = ((v >> 48) & 1 ? bp : sp) + (uintptr_t)(int64_t)(int32_t)v;
+        if (log && (v >> 48) & 1 && bp_fresh) log->uses_bp = 1;
         if (!ra || cfa <= sp || cfa > hi || cfa - 8 * ra < lo) return n; /* !ra: outermost */
         if (rbp) {
             if (cfa - 8 * rbp < lo) return n;
             bp = *(const uintptr_t *)(cfa - 8 * rbp);
+            bp_fresh = 0;
+            note(log, cfa - 8 * rbp, bp);
         }
         pc = *(const uintptr_t *)(cfa - 8 * ra);
+        note(log, cfa - 8 * ra, pc);
         sp = cfa;
         unchecked = 1;
         pcs[n++] = pc;
     }
-    return unchecked && ok && !rule_of(pc - 1, in_signal) ? n - 1 : n;
+    if (unchecked && ok && !rule_of(pc - 1, in_signal)) {
+        spoil(log);
+        return n - 1;
+    }
+    return n;
 }
 
 /* The list's writer only try-locks: a child that inherited it held resets it. */
