@@ -242,7 +242,7 @@ int mb__guard_fork(int phase);
 /* ---- check/quarantine.c ----------------------------------------------------------- */
 /* Kinds of quarantined entry: a guarded record or a canary block of the fast heap. */
 /* info: the block's record, kept with the entry so that leaving needs no lookup. */
-void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded, size_t bytes);
+void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded);
 void mb__quarantine_init(void);
 int mb__quarantine_release_guarded(void);            /* oldest out until a guarded one   */
 /* Defined by check.c: a quarantined entry leaves; verify and release it. */
@@ -252,6 +252,7 @@ void mb__quarantine_foreach(void (*fn)(void *entry, struct mb_blockinfo *info, i
 
 /* ---- check/canary.c -------------------------------------------------------------------- */
 void mb__canary_fill(uint8_t *p, size_t n);
+int mb__canary_intact(const uint8_t *p, size_t n);  /* only canary bytes             */
 /* First byte of [p, p+n) that is not the canary, or NULL. */
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect);
 

@@ -13,6 +13,21 @@ static inline uint64_t load64(const uint8_t *p)
     return v;
 }
 
+/* One test for the common case: [p, p+n) holds only the canary. The words overlap at the
+ * end (n >= 8), so no byte loop; differences are OR'ed, so one branch. */
+int mb__canary_intact(const uint8_t *p, size_t n)
+{
+    const uint64_t pattern = 0x0101010101010101ull * MB_FILL_CANARY;
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (p[i] != MB_FILL_CANARY) return 0;
+        return 1;
+    }
+    uint64_t diff = load64(p + n - 8) ^ pattern;
+    for (size_t i = 0; i + 8 < n; i += 8) diff |= load64(p + i) ^ pattern;
+    return diff == 0;
+}
+
 /* Words are compared 32 bytes a round with one branch, and the last partial word by an
  * overlapping load; the exact byte is searched for only from the first round that differs. */
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect)

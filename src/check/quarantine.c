@@ -9,40 +9,52 @@
 #define Q_PREFETCH 16
 #define Q_OUT 16 /* entries taken out of the ring per lock hold */
 
+/* 16 bytes: the ring is touched once per free, and a full ring is cold memory. */
 struct q_entry {
-    void *entry;   /* struct mb_guarded * or a canary block's start                      */
+    uintptr_t entry; /* struct mb_guarded * or a canary block's start; bit 0: guarded    */
     struct mb_blockinfo *info;
-    uint32_t guarded;
-    uint32_t pad;
-    size_t bytes;
 };
 
 static struct q_entry *q_ring;
 static size_t q_head, q_tail;  /* entries [q_head, q_tail) modulo Q_ENTRIES              */
-static size_t q_bytes;
+static size_t q_bytes;         /* sum of entry_bytes over the entries                    */
 static mb_lock q_lock;
 
 void mb__quarantine_init(void) { q_ring = mb__os_map(Q_ENTRIES * sizeof *q_ring); }
 
-static void release(const struct q_entry *e) { mb__check_release(e->entry, e->info, (int)e->guarded); }
+static void *entry_of(const struct q_entry *e) { return (void *)(e->entry & ~(uintptr_t)1); }
+static int guarded_of(const struct q_entry *e) { return (int)(e->entry & 1); }
 
-void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded, size_t bytes)
+/* What an entry counts against the limit, from its record (unchanged while it waits):
+ * a guarded block's pages; a canary block's red zones and rounded user bytes. */
+static size_t entry_bytes(const struct q_entry *e)
+{
+    if (guarded_of(e)) return (size_t)((struct mb_guarded *)entry_of(e))->npages * MB_PAGE_SIZE;
+    return e->info->user_off + mb__align_up(e->info->size, MB_ALIGN) + MB_REDZONE;
+}
+
+static void release(const struct q_entry *e) { mb__check_release(entry_of(e), e->info, guarded_of(e)); }
+
+void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded)
 {
     size_t limit = (size_t)mb__opt.quarantine_size_mb << 20;
     if (!q_ring) {
         mb__check_release(entry, info, guarded);
         return;
     }
+    struct q_entry in = {(uintptr_t)entry | (guarded != 0), info};
+    size_t bytes = entry_bytes(&in);
     mb__lock(&q_lock);
-    q_ring[q_tail % Q_ENTRIES] = (struct q_entry){entry, info, (uint32_t)guarded, 0, bytes};
+    q_ring[q_tail % Q_ENTRIES] = in;
     q_tail++;
     q_bytes += bytes;
     if (q_tail - q_head > Q_PREFETCH) {
         const struct q_entry *soon = &q_ring[(q_head + Q_PREFETCH) % Q_ENTRIES];
         __builtin_prefetch(soon->info, 1);
-        if (!soon->guarded) /* the bytes whose fill is verified: the first few lines */
-            for (size_t off = 0; off < soon->bytes && off < 4 * 64; off += 64)
-                __builtin_prefetch((const char *)soon->entry + off, 1);
+        if (!guarded_of(soon)) { /* the bytes whose fill is verified: the first lines */
+            __builtin_prefetch((const char *)entry_of(soon), 1);
+            __builtin_prefetch((const char *)entry_of(soon) + 64, 1);
+        }
     }
     /* The oldest entries are taken under the lock, in FIFO order, and released (verified,
      * handed back to the heap) after it: threads freeing at once wait only for the ring. */
@@ -51,7 +63,7 @@ void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded, si
         size_t n = 0;
         while (n < Q_OUT && q_head < q_tail && (q_bytes > limit || q_tail - q_head >= Q_ENTRIES)) {
             out[n] = q_ring[q_head++ % Q_ENTRIES];
-            q_bytes -= out[n++].bytes;
+            q_bytes -= entry_bytes(&out[n++]);
         }
         mb__unlock(&q_lock);
         for (size_t i = 0; i < n; i++) release(&out[i]);
@@ -70,9 +82,9 @@ int mb__quarantine_release_guarded(void)
     while (!done && q_head < q_tail) {
         struct q_entry e = q_ring[q_head % Q_ENTRIES];
         q_head++;
-        q_bytes -= e.bytes;
+        q_bytes -= entry_bytes(&e);
         release(&e);
-        done = (int)e.guarded;
+        done = guarded_of(&e);
     }
     mb__unlock(&q_lock);
     return done;
@@ -86,7 +98,7 @@ void mb__quarantine_foreach(void (*fn)(void *entry, struct mb_blockinfo *info, i
     mb__lock(&q_lock);
     for (size_t i = q_head; i < q_tail; i++) {
         const struct q_entry *e = &q_ring[i % Q_ENTRIES];
-        fn(e->entry, e->info, (int)e->guarded);
+        fn(entry_of(e), e->info, guarded_of(e));
     }
     mb__unlock(&q_lock);
 }

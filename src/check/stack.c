@@ -203,23 +203,18 @@ static inline int memo_matches(const struct memo *m)
     return diff == 0;
 }
 
-/* Realigned: hand-written assembly often calls malloc with a misaligned stack, and the
+/* A capture the memo did not know: the walk, recorded into m (NULL: not recorded).
+ * Realigned: hand-written assembly often calls malloc with a misaligned stack, and the
  * unwinder's structures may be moved with aligned vector stores. */
-__attribute__((force_align_arg_pointer)) uint32_t mb__stack_capture(void *frame)
+__attribute__((force_align_arg_pointer)) MB_NOINLINE static uint32_t
+capture_walk(const uintptr_t *f, struct memo *m, unsigned epoch)
 {
     uintptr_t pcs[MB_STACK_MAX];
     long want = mb__opt.malloc_context_size;
-    unsigned max = want <= 0 ? 0 : want > MB_STACK_MAX ? MB_STACK_MAX : (unsigned)want;
-    if (max == 0) return 0;
-    const uintptr_t *f = frame;
+    unsigned max = want > MB_STACK_MAX ? MB_STACK_MAX : (unsigned)want;
     /* The caller as it is when the call returns: sp just above the return address, rbp
      * as the entry saved it. */
-    uintptr_t ret = f[1], from = (uintptr_t)frame + 16, bp = f[0];
-    struct memo *m = &memo[((ret ^ from) * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
-    unsigned epoch = atomic_load_explicit(&mb__unwind_epoch, memory_order_acquire);
-    if (memo_busy) m = NULL;
-    else if (m->id && m->ret == ret && m->sp == from && (m->bp == bp || !m->log.uses_bp) && m->epoch == epoch && memo_matches(m))
-        return m->id;
+    uintptr_t ret = f[1], from = (uintptr_t)f + 16, bp = f[0];
     uintptr_t lo, hi;
     mb__thread_stack(&lo, &hi);
     /* The entry keeps a frame pointer (the runtime is built with one), so the return
@@ -246,6 +241,21 @@ __attribute__((force_align_arg_pointer)) uint32_t mb__stack_capture(void *frame)
         memo_busy = 0;
     }
     return id;
+}
+
+/* The memo's answer when it has one (no walk, no depot lookup), else the walk. */
+uint32_t mb__stack_capture(void *frame)
+{
+    if (mb__opt.malloc_context_size <= 0) return 0;
+    const uintptr_t *f = frame;
+    uintptr_t ret = f[1], from = (uintptr_t)frame + 16;
+    struct memo *m = &memo[((ret ^ from) * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
+    unsigned epoch = atomic_load_explicit(&mb__unwind_epoch, memory_order_acquire);
+    if (MB_UNLIKELY(memo_busy)) return capture_walk(f, NULL, epoch);
+    if (m->id && m->ret == ret && m->sp == from && (m->bp == f[0] || !m->log.uses_bp) &&
+        m->epoch == epoch && memo_matches(m))
+        return m->id;
+    return capture_walk(f, m, epoch);
 }
 
 unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max)
