@@ -383,16 +383,15 @@ int mb__cfi_find(uintptr_t hdr, uintptr_t lo, uintptr_t hi, uintptr_t pc, struct
 struct mb_unwind_regs {
     uintptr_t pc, sp, bp;
 };
-/* The stack words a walk read (address - base, and the word), for stack.c's memo: the
- * same start and the same words give the same frames. n > MB_UNWIND_LOG_MAX: the walk
- * depended on more (a frameless step, a word that was no code), or read too many.
+/* The stack words a walk's result depends on (where, and what they held), for stack.c's
+ * memo: the same start and the same words give the same frames. n > MB_UNWIND_LOG_MAX:
+ * the walk depended on more (a frameless step, a word that was no code), or too many.
  * uses_bp: the walk used the starting rbp (a CFA from rbp before rbp was read back). */
-#define MB_UNWIND_LOG_MAX 32
+#define MB_UNWIND_LOG_MAX 24
 struct mb_unwind_log {
-    uintptr_t base;
     unsigned n;
     unsigned uses_bp;
-    uint32_t off[MB_UNWIND_LOG_MAX];
+    uintptr_t at[MB_UNWIND_LOG_MAX];
     uintptr_t val[MB_UNWIND_LOG_MAX];
 };
 /* Bumped whenever the module list is re-read (a library came or went): logged walks
@@ -402,7 +401,7 @@ extern MB_HIDDEN _Atomic unsigned mb__unwind_epoch;
  * and by mb__stack_step_frameless where the code has none. exact: r.pc is a faulting
  * instruction, not a return address. Stack words are read only inside [lo, hi). Returns
  * the new count. Allocation-free; in_signal: no dl_iterate_phdr (the loader's lock).
- * log: NULL, or where the words read are noted (log->base and n set by the caller). */
+ * log: NULL, or where the words the frames depend on are noted. */
 unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
                     unsigned n, unsigned max, int exact, int in_signal, struct mb_unwind_log *log);
 /* One frame up through code without CFI (stack.c): 1, with r->pc validated as code. */

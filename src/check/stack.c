@@ -189,7 +189,7 @@ struct memo {
     uintptr_t ret, sp, bp;     /* the walk's start (bp matters only if log.uses_bp)      */
     unsigned epoch;            /* mb__unwind_epoch when recorded                         */
     uint32_t id;               /* the stack's depot id; 0: slot empty or being written  */
-    struct mb_unwind_log log;  /* the words read, as offsets from sp                     */
+    struct mb_unwind_log log;  /* the words the walk depended on                         */
 };
 static MB_TLS struct memo memo[1u << MEMO_BITS];
 static MB_TLS int memo_busy; /* a capture is under way: a signal handler's own skips the memo */
@@ -199,7 +199,7 @@ static inline int memo_matches(const struct memo *m)
 {
     uintptr_t diff = 0;
     for (unsigned i = 0; i < m->log.n; i++)
-        diff |= *(const uintptr_t *)(m->sp + m->log.off[i]) ^ m->log.val[i];
+        diff |= *(const uintptr_t *)m->log.at[i] ^ m->log.val[i];
     return diff == 0;
 }
 
@@ -226,9 +226,6 @@ capture_walk(const uintptr_t *f, struct memo *m, unsigned epoch)
     if (m) {
         memo_busy = 1;
         m->id = 0;
-        m->log.base = from;
-        m->log.n = 0;
-        m->log.uses_bp = 0;
     }
     unsigned n = mb__unwind((struct mb_unwind_regs){ret, from, bp}, lo, hi, pcs, 1, max, 0, 0,
                             m ? &m->log : NULL);

@@ -183,73 +183,82 @@ static inline uint64_t rule_of(uintptr_t a, int in_signal)
     return fill(a, in_signal);
 }
 
-/* A stack word a CFI step read, into the log (if any). A log that cannot hold it, or a
- * word out of its reach, is spoiled: n goes past MB_UNWIND_LOG_MAX. */
-static inline void note(struct mb_unwind_log *log, uintptr_t addr, uintptr_t val)
-{
-    if (!log) return;
-    uintptr_t off = addr - log->base;
-    if (log->n < MB_UNWIND_LOG_MAX && off <= UINT32_MAX) {
-        log->off[log->n] = (uint32_t)off;
-        log->val[log->n] = val;
-        log->n++;
-    } else {
-        log->n = MB_UNWIND_LOG_MAX + 1;
-    }
-}
-
-/* A walk whose result depends on more than the words logged: a frameless step (a scan),
- * or an end at a word that is not code (code may be mapped there later). */
-static inline void spoil(struct mb_unwind_log *log)
-{
-    if (log) log->n = MB_UNWIND_LOG_MAX + 1;
-}
-
 /* A return address read by a CFI step is kept before it is known to be code; the next
  * lookup, which needs its rule anyway, says whether it is (unchecked: the frame to drop
- * when it is not). The registers live in locals: r escapes only to the frameless step. */
+ * when it is not). The registers live in locals: r escapes only to the frameless step.
+ * For the log, the walk keeps where each return address was read (a store per frame),
+ * and a saved rbp only when a later CFA is computed from it: a restored rbp that no rule
+ * uses does not change the frames. A walk the log cannot describe is marked spoiled. */
+#define BP_READS 8
 unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
                     unsigned n, unsigned max, int exact, int in_signal, struct mb_unwind_log *log)
 {
+    uintptr_t ra_at[MB_STACK_MAX];          /* ra_at[i]: where pcs[i] was read           */
+    uintptr_t bp_at[BP_READS], bp_val[BP_READS];
     int ok = atomic_load_explicit(&ready, memory_order_acquire), unchecked = 0;
     uintptr_t pc = r.pc, sp = r.sp, bp = r.bp;
-    int bp_fresh = 1; /* bp is still r.bp: not read back from a frame yet */
+    unsigned first = n, nbp = 0, spoiled = 0, uses_bp = 0;
+    uintptr_t bp_from = 0; /* where bp was read; 0: bp is r.bp, or already logged         */
+    int bp_fresh = 1;      /* bp is still r.bp                                            */
+    if (max > MB_STACK_MAX) max = MB_STACK_MAX;
     while (n < max) {
         uint64_t v = ok ? rule_of(exact ? pc : pc - 1, in_signal) : (uint64_t)KIND_NOCFI << 46;
         exact = 0;
         if (!v) { /* no code: the last return address was no frame */
-            spoil(log);
-            return n - unchecked;
+            n -= unchecked;
+            spoiled = 1;
+            goto out;
         }
         unchecked = 0;
         if ((v >> 46 & 3) != KIND_RULE) {
             struct mb_unwind_regs f = {pc, sp, bp};
-            spoil(log);
-            if (!mb__stack_step_frameless(&f, lo, hi)) return n; /* it validates f.pc */
+            spoiled = 1;
+            if (!mb__stack_step_frameless(&f, lo, hi)) goto out; /* it validates f.pc */
             pc = f.pc, sp = f.sp, bp = f.bp;
             pcs[n++] = pc;
             continue;
         }
         /* CFA = rsp or rbp + offset, above this frame; the slots below it in [lo, hi). */
         unsigned ra = (unsigned)(v >> 32) & 0x7f, rbp = (unsigned)(v >> 39) & 0x7f;
-        uintptr_t cfa = ((v >> 48) & 1 ? bp : sp) + (uintptr_t)(int64_t)(int32_t)v;
-        if (log && (v >> 48) & 1 && bp_fresh) log->uses_bp = 1;
-        if (!ra || cfa <= sp || cfa > hi || cfa - 8 * ra < lo) return n; /* !ra: outermost */
-        if (rbp) {
-            if (cfa - 8 * rbp < lo) return n;
-            bp = *(const uintptr_t *)(cfa - 8 * rbp);
-            bp_fresh = 0;
-            note(log, cfa - 8 * rbp, bp);
+        uintptr_t cfa;
+        if ((v >> 48) & 1) {
+            cfa = bp + (uintptr_t)(int64_t)(int32_t)v;
+            if (bp_fresh) {
+                uses_bp = 1;
+            } else if (bp_from) { /* the saved rbp matters: log it, once */
+                if (nbp < BP_READS) bp_at[nbp] = bp_from, bp_val[nbp] = bp;
+                else spoiled = 1;
+                nbp++;
+                bp_from = 0;
+            }
+        } else {
+            cfa = sp + (uintptr_t)(int64_t)(int32_t)v;
         }
-        pc = *(const uintptr_t *)(cfa - 8 * ra);
-        note(log, cfa - 8 * ra, pc);
+        if (!ra || cfa <= sp || cfa > hi || cfa - 8 * ra < lo) goto out; /* !ra: outermost */
+        if (rbp) {
+            if (cfa - 8 * rbp < lo) goto out;
+            bp_from = cfa - 8 * rbp;
+            bp = *(const uintptr_t *)bp_from;
+            bp_fresh = 0;
+        }
+        ra_at[n] = cfa - 8 * ra;
+        pc = *(const uintptr_t *)ra_at[n];
         sp = cfa;
         unchecked = 1;
         pcs[n++] = pc;
     }
-    if (unchecked && ok && !rule_of(pc - 1, in_signal)) {
-        spoil(log);
-        return n - 1;
+    if (unchecked && ok && !rule_of(pc - 1, in_signal)) n--, spoiled = 1;
+out:
+    if (log) {
+        unsigned k = 0;
+        if (!spoiled && nbp + (n - first) <= MB_UNWIND_LOG_MAX) {
+            for (unsigned i = first; i < n; i++, k++) log->at[k] = ra_at[i], log->val[k] = pcs[i];
+            for (unsigned i = 0; i < nbp; i++, k++) log->at[k] = bp_at[i], log->val[k] = bp_val[i];
+        } else {
+            k = MB_UNWIND_LOG_MAX + 1;
+        }
+        log->n = k;
+        log->uses_bp = uses_bp;
     }
     return n;
 }
