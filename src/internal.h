@@ -387,12 +387,13 @@ struct mb_unwind_regs {
  * memo: the same start and the same words give the same frames. n > MB_UNWIND_LOG_MAX:
  * the walk depended on more (a frameless step, a word that was no code), or too many.
  * uses_bp: the walk used the starting rbp (a CFA from rbp before rbp was read back). */
-#define MB_UNWIND_LOG_MAX 24
+#define MB_UNWIND_LOG_MAX (2 * MB_STACK_MAX) /* a return address and a saved rbp a frame */
 struct mb_unwind_log {
     unsigned n;
     unsigned uses_bp;
-    uintptr_t at[MB_UNWIND_LOG_MAX];
-    uintptr_t val[MB_UNWIND_LOG_MAX];
+    uintptr_t base;                   /* offsets are from here (set by the caller)        */
+    uint32_t off[MB_UNWIND_LOG_MAX];  /* where each word is: base + off                   */
+    uintptr_t val[MB_UNWIND_LOG_MAX]; /* what it held                                     */
 };
 /* Bumped whenever the module list is re-read (a library came or went): logged walks
  * from before may no longer hold. */
@@ -401,7 +402,7 @@ extern MB_HIDDEN _Atomic unsigned mb__unwind_epoch;
  * and by mb__stack_step_frameless where the code has none. exact: r.pc is a faulting
  * instruction, not a return address. Stack words are read only inside [lo, hi). Returns
  * the new count. Allocation-free; in_signal: no dl_iterate_phdr (the loader's lock).
- * log: NULL, or where the words the frames depend on are noted. */
+ * log: NULL, or where the words the frames depend on are noted (from log->base). */
 unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
                     unsigned n, unsigned max, int exact, int in_signal, struct mb_unwind_log *log);
 /* One frame up through code without CFI (stack.c): 1, with r->pc validated as code. */

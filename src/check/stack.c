@@ -199,7 +199,7 @@ static inline int memo_matches(const struct memo *m)
 {
     uintptr_t diff = 0;
     for (unsigned i = 0; i < m->log.n; i++)
-        diff |= *(const uintptr_t *)m->log.at[i] ^ m->log.val[i];
+        diff |= *(const uintptr_t *)(m->sp + m->log.off[i]) ^ m->log.val[i];
     return diff == 0;
 }
 
@@ -226,6 +226,7 @@ capture_walk(const uintptr_t *f, struct memo *m, unsigned epoch)
     if (m) {
         memo_busy = 1;
         m->id = 0;
+        m->log.base = from;
     }
     unsigned n = mb__unwind((struct mb_unwind_regs){ret, from, bp}, lo, hi, pcs, 1, max, 0, 0,
                             m ? &m->log : NULL);

@@ -189,7 +189,7 @@ static inline uint64_t rule_of(uintptr_t a, int in_signal)
  * For the log, the walk keeps where each return address was read (a store per frame),
  * and a saved rbp only when a later CFA is computed from it: a restored rbp that no rule
  * uses does not change the frames. A walk the log cannot describe is marked spoiled. */
-#define BP_READS 8
+#define BP_READS MB_STACK_MAX
 unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
                     unsigned n, unsigned max, int exact, int in_signal, struct mb_unwind_log *log)
 {
@@ -251,12 +251,18 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
 out:
     if (log) {
         unsigned k = 0;
+        uintptr_t far = 0; /* bits above 32 of an offset: a word out of the log's reach */
         if (!spoiled && nbp + (n - first) <= MB_UNWIND_LOG_MAX) {
-            for (unsigned i = first; i < n; i++, k++) log->at[k] = ra_at[i], log->val[k] = pcs[i];
-            for (unsigned i = 0; i < nbp; i++, k++) log->at[k] = bp_at[i], log->val[k] = bp_val[i];
-        } else {
-            k = MB_UNWIND_LOG_MAX + 1;
+            for (unsigned i = first; i < n; i++, k++) {
+                far |= ra_at[i] - log->base;
+                log->off[k] = (uint32_t)(ra_at[i] - log->base), log->val[k] = pcs[i];
+            }
+            for (unsigned i = 0; i < nbp; i++, k++) {
+                far |= bp_at[i] - log->base;
+                log->off[k] = (uint32_t)(bp_at[i] - log->base), log->val[k] = bp_val[i];
+            }
         }
+        if (spoiled || nbp + (n - first) > MB_UNWIND_LOG_MAX || far >> 32) k = MB_UNWIND_LOG_MAX + 1;
         log->n = k;
         log->uses_bp = uses_bp;
     }
