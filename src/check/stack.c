@@ -233,7 +233,7 @@ capture_walk(const uintptr_t *f, struct memo *m, unsigned epoch)
     uint32_t id = depot_put(pcs, n);
     if (m) {
         if (m->log.n <= MB_UNWIND_LOG_MAX) {
-            m->ret = ret, m->sp = from, m->bp = bp, m->epoch = epoch;
+            m->bp = bp, m->epoch = epoch;
             m->id = id; /* last: the slot is whole */
         }
         memo_busy = 0;
@@ -250,10 +250,18 @@ uint32_t mb__stack_capture(void *frame)
     struct memo *m = &memo[((ret ^ from) * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
     unsigned epoch = atomic_load_explicit(&mb__unwind_epoch, memory_order_acquire);
     if (MB_UNLIKELY(memo_busy)) return capture_walk(f, NULL, epoch);
-    if (m->id && m->ret == ret && m->sp == from && (m->bp == f[0] || !m->log.uses_bp) &&
-        m->epoch == epoch && memo_matches(m))
-        return m->id;
-    return capture_walk(f, m, epoch);
+    if (m->ret == ret && m->sp == from) {
+        if (m->id && (m->bp == f[0] || !m->log.uses_bp) && m->epoch == epoch && memo_matches(m))
+            return m->id;
+        return capture_walk(f, m, epoch); /* a start seen before: record the walk */
+    }
+    /* A start new to the slot is only noted: a walk is recorded when its start comes back,
+     * so that captures that never repeat (recursion) pay no recording. */
+    memo_busy = 1; /* a signal handler's capture in between must not see half a slot */
+    m->id = 0;
+    m->ret = ret, m->sp = from;
+    memo_busy = 0;
+    return capture_walk(f, NULL, epoch);
 }
 
 unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max)
