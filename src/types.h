@@ -117,6 +117,7 @@ struct mb_segment {
     uint8_t *base;              /* MB_SEGMENT_SIZE aligned                                */
     uint64_t free_slices;       /* bit i set: slice i is not part of any page             */
     uint64_t dirty_slices;      /* free slices whose memory was not yet discarded         */
+    uint64_t dirty_old;         /* of those, the ones already dirty at the last discard pass */
     struct mb_segment *next;    /* in the global list of segments                         */
     struct mb_page *heads[MB_SLICES_PER_SEGMENT]; /* page of slice i, or &mb__page_none:
                                  * never NULL (free's fast path does not test)             */

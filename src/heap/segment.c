@@ -23,10 +23,20 @@ static uint8_t class_slices[MB_NUM_CLASSES];
 
 static mb_lock seg_lock;
 static struct mb_segment *seg_list;   /* every segment, newest first                  */
-/* Free slices whose memory was not yet returned to the OS. Once this passes the limit all
- * dirty slices are discarded: emptied memory goes back to the OS, churn does not pay a
- * page fault per page. */
-static size_t seg_dirty_bytes;
+/* Dirty slices: free, their memory not yet returned to the OS, so that churn does not
+ * pay a page fault per page. Two generations: young ones (dirtied since the last discard
+ * pass, seg_young_bytes of them) and old ones. A pass runs when the young pass half the
+ * limit, and discards the old: at most SEG_DIRTY_LIMIT stays dirty. */
+static size_t seg_young_bytes;
+/* Emptied pages parked, one per class, for the class's next new page: reusing a page
+ * reuses the very OS pages its blocks touched, where carving its slices again for
+ * another class touches other ones (block boundaries differ), so resident memory
+ * spreads. Bounded by PARK_LIMIT bytes of usable blocks. */
+static struct mb_page *park[MB_NUM_CLASSES];
+static size_t park_bytes;
+#ifndef PARK_LIMIT
+#define PARK_LIMIT ((size_t)4 << 20)
+#endif
 #ifndef SEG_DIRTY_LIMIT
 #define SEG_DIRTY_LIMIT ((size_t)16 << 20)
 #endif
@@ -80,6 +90,12 @@ static size_t grown_capacity(const struct mb_page *pg, size_t cap)
     return grown < full ? grown : full;
 }
 
+/* Bytes of pg's usable blocks: at most what its blocks' memory holds resident. */
+static size_t page_bytes(const struct mb_page *pg)
+{
+    return (size_t)pg->capacity * pg->bsize;
+}
+
 static struct mb_segment *segment_new(void)
 {
     uint8_t *base = mb__os_map_aligned(MB_SEGMENT_SIZE, MB_SEGMENT_SIZE);
@@ -99,25 +115,50 @@ static struct mb_segment *segment_new(void)
     return s;
 }
 
+/* Discards the dirty slices that were already dirty at the previous pass (not reused
+ * since); the others get one more pass. Throwing away every dirty slice at once would
+ * also throw away the ones freed a moment ago, which the next pages reuse: page faults
+ * again (randsize took 1.8x the time with a 4 MiB limit so). */
 static void discard_dirty(void)
 {
     for (struct mb_segment *s = seg_list; s; s = s->next) {
-        uint64_t d = s->dirty_slices;
+        uint64_t d = s->dirty_slices & s->dirty_old;
         while (d) {
             unsigned i = (unsigned)__builtin_ctzll(d), j = i;
             while (j < 64 && (d >> j & 1)) j++;
             mb__os_discard(s->base + (size_t)i * MB_SLICE_SIZE, (size_t)(j - i) * MB_SLICE_SIZE);
             d &= ~(j == 64 ? ~0ull << i : ((1ull << j) - 1) & (~0ull << i));
         }
-        s->dirty_slices = 0;
+        s->dirty_slices &= ~s->dirty_old;
+        s->dirty_old = s->dirty_slices;
     }
-    seg_dirty_bytes = 0;
+    seg_young_bytes = 0;
+}
+
+/* pg (carved, no block allocated) becomes h's: the owner's fields start afresh. */
+static struct mb_page *page_adopt(struct mb_page *pg, struct mb_heap *h)
+{
+    pg->owner = h;
+    pg->next = pg->prev = NULL;
+    pg->remote_next = NULL;
+    pg->used = 0;
+    pg->cursor = 0;
+    pg->in_list = 0;
+    /* alloc[] and remote[] are all zero: a free page keeps them so (see page_free). */
+    return pg;
 }
 
 struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls)
 {
     unsigned n = class_slices[cls];
     mb__lock(&seg_lock);
+    struct mb_page *parked = park[cls];
+    if (parked) { /* already carved for the class, its blocks' memory still resident */
+        park[cls] = NULL;
+        park_bytes -= page_bytes(parked);
+        mb__unlock(&seg_lock);
+        return page_adopt(parked, h);
+    }
     struct mb_segment *s;
     int at = -1;
     /* Prefer slices that are still dirty (no page faults), then any free run. */
@@ -139,30 +180,24 @@ struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls)
     }
     uint64_t bits = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << at;
     s->free_slices &= ~bits;
-    size_t was_dirty = (size_t)__builtin_popcountll(s->dirty_slices & bits);
+    size_t was_young = (size_t)__builtin_popcountll(s->dirty_slices & ~s->dirty_old & bits);
     s->dirty_slices &= ~bits;
-    seg_dirty_bytes -= was_dirty * MB_SLICE_SIZE;
+    s->dirty_old &= ~bits;
+    seg_young_bytes -= was_young * MB_SLICE_SIZE;
     mb__unlock(&seg_lock);
 
     struct mb_page *pg = &s->pages[at];
     for (unsigned i = 0; i < n; i++) s->heads[at + i] = pg;
     uint32_t bsize = mb__class_bsize[cls];
     pg->start = s->base + (size_t)at * MB_SLICE_SIZE;
-    pg->owner = h;
-    pg->next = pg->prev = NULL;
-    pg->remote_next = NULL;
     pg->magic = ((uint64_t)1 << 40) / bsize + 1;
     pg->bsize = bsize;
     pg->nslices = (uint8_t)n;
     /* Check mode keeps one record per block, sized by the capacity when the page is
      * empty: its pages start full grown. */
     pg->capacity = (uint16_t)(mb__check_mode ? full_capacity(pg) : grown_capacity(pg, 0));
-    pg->used = 0;
-    pg->cursor = 0;
     pg->cls = cls;
-    pg->in_list = 0;
-    /* alloc[] and remote[] are all zero: a free page keeps them so (see page_free). */
-    return pg;
+    return page_adopt(pg, h);
 }
 
 /* The current page of a bin is out of free blocks, or nearly: make more of its slices'
@@ -177,22 +212,41 @@ void mb__segment_page_grow(struct mb_page *pg)
     __atomic_store_n(&pg->capacity, (uint16_t)grown_capacity(pg, pg->capacity), __ATOMIC_RELAXED);
 }
 
-void mb__segment_page_free(struct mb_page *pg)
+/* pg's slices go back to their segment, dirty. Under seg_lock. */
+static void page_release(struct mb_page *pg)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)pg->start);
     unsigned at = (unsigned)(((uintptr_t)pg->start - (uintptr_t)s->base) >> MB_SLICE_SHIFT);
     unsigned n = pg->nslices;
-    memset(pg->alloc, 0, sizeof pg->alloc);
     pg->start = NULL;
-    pg->owner = NULL;
-    pg->used = 0;
     for (unsigned i = 0; i < n; i++) s->heads[at + i] = &mb__page_none;
     uint64_t bits = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << at;
-    mb__lock(&seg_lock);
     s->free_slices |= bits;
     s->dirty_slices |= bits;
-    seg_dirty_bytes += (size_t)n * MB_SLICE_SIZE;
-    if (seg_dirty_bytes > SEG_DIRTY_LIMIT) discard_dirty();
+    seg_young_bytes += (size_t)n * MB_SLICE_SIZE;
+}
+
+void mb__segment_page_free(struct mb_page *pg)
+{
+    memset(pg->alloc, 0, sizeof pg->alloc);
+    pg->owner = NULL; /* a free into a parked page is a double free (its alloc bit) */
+    pg->used = 0;
+    mb__lock(&seg_lock);
+    /* Park it, the newest for its class: the one parked before goes back to its
+     * segment, and so does pg when the park is full. */
+    struct mb_page *old = park[pg->cls];
+    park[pg->cls] = NULL;
+    if (old) {
+        park_bytes -= page_bytes(old);
+        page_release(old);
+    }
+    if (park_bytes + page_bytes(pg) <= PARK_LIMIT) {
+        park[pg->cls] = pg;
+        park_bytes += page_bytes(pg);
+    } else {
+        page_release(pg);
+    }
+    if (seg_young_bytes > SEG_DIRTY_LIMIT / 2) discard_dirty();
     mb__unlock(&seg_lock);
 }
 
