@@ -1,6 +1,21 @@
 /* Segments and pages: carving 4 MiB segments into pages of one size class, and taking
  * emptied pages back. Pages are handed to thread heaps; this file takes the one global
- * segment lock, on the slow path only (a page holds 8 to 4096 blocks). */
+ * segment lock, on the slow path only (a page holds 8 to 4096 blocks).
+ *
+ * Page and resident-memory policy (peak RSS is what the benchmark compares):
+ * - A segment's descriptor is metadata memory touched as it is used: its slice table at
+ *   once, a page descriptor (1152 bytes) only when a page starts at that slice.
+ * - A page's blocks become usable in steps from its start (grown_capacity): first one OS
+ *   page's worth, then doubling whenever its bin finds it three quarters full. Untouched
+ *   blocks are never resident, so a class with a few live blocks costs an OS page or two.
+ * - An emptied page is parked for its class (park) and is the class's next new page, the
+ *   memory its blocks already touched. Parked pages not reused between two discard passes
+ *   go back to their segment as dirty slices.
+ * - Dirty slices (free, still resident) are reused first, by any class. They age in two
+ *   generations; a pass discards (MADV_DONTNEED) those not reused since the last pass.
+ *   MADV_FREE would be cheaper but leaves the pages counted as resident until the kernel
+ *   needs them. Parked and dirty memory together stay below PARK_LIMIT + SEG_DIRTY_LIMIT
+ *   (16 MiB); each pass discards only old slices, so churn rarely faults twice. */
 #include "internal.h"
 
 #include <string.h>
@@ -26,24 +41,19 @@ static struct mb_segment *seg_list;   /* every segment, newest first            
 /* Dirty slices: free, their memory not yet returned to the OS, so that churn does not
  * pay a page fault per page. Two generations: young ones (dirtied since the last discard
  * pass, seg_young_bytes of them) and old ones. A pass runs when the young pass half the
- * limit, and discards the old: at most SEG_DIRTY_LIMIT stays dirty. */
+ * limit, and discards the old ones. */
 static size_t seg_young_bytes;
 /* Emptied pages parked by class, newest first, for the class's next new page: reusing a
  * page reuses the very OS pages its blocks touched, where carving its slices again for
  * another class touches other ones (block boundaries differ) and the resident set
- * spreads (randsize: 23.1 -> 16.4 MiB). At most PARK_LIMIT bytes of usable blocks;
- * pages parked before the last discard pass and not taken since (beyond the first
- * park_young[c] of a list) go back to their segments at the next pass. */
+ * spreads (randsize: 23.1 -> 13.9 MiB). At most PARK_LIMIT bytes of usable blocks.
+ * Invariant: the first park_young[c] pages of park[c] were parked since the last pass;
+ * the pages after them go back to their segments at the next pass. */
 static struct mb_page *park[MB_NUM_CLASSES];
 static uint32_t park_young[MB_NUM_CLASSES];
 static size_t park_bytes;
-#ifndef PARK_LIMIT
 #define PARK_LIMIT ((size_t)8 << 20)
-#endif
-#ifndef SEG_DIRTY_LIMIT
 #define SEG_DIRTY_LIMIT ((size_t)8 << 20)
-#endif
-
 
 /* Runs once, from mb__init, before any allocation. */
 void mb__segment_init(void)
