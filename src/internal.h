@@ -145,6 +145,7 @@ static inline void *mb__rmap_get(uintptr_t addr)
 void mb__segment_init(void);
 struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls);
 void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back, discard */
+void mb__segment_page_grow(struct mb_page *pg);      /* owner, refilling: more blocks usable */
 int mb__segment_lock_fork(int phase);
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
 /* The page of a slice that is in no page: capacity 0, so free's fast path needs no test

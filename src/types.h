@@ -79,7 +79,6 @@ struct mb_blockinfo;
 struct mb_page {
     /* Geometry: set when the page is carved, read by every thread that frees into it. */
     uint8_t *start;             /* first block; NULL when the slice is not a page head   */
-    struct mb_page *head;       /* the page this slice belongs to (itself for a head)    */
     struct mb_heap *owner;      /* thread heap that allocates from this page             */
     uint64_t magic;             /* (off * magic) >> 40 == off / bsize for off < 2^22     */
     /* Written by the owner only. */
@@ -87,7 +86,8 @@ struct mb_page {
     struct mb_page *prev;
     /* Geometry again. */
     uint32_t bsize;             /* block size                                            */
-    uint16_t capacity;          /* blocks in the page                                    */
+    uint16_t capacity;          /* blocks in use so far: grows (owner only) as the page fills,
+                                 * up to what its slices hold (segment.c)                 */
     /* Owner only. */
     uint16_t used;              /* blocks allocated or held by the bin's cache           */
     uint16_t cursor;            /* next bitmap word to scan for free blocks              */
@@ -109,14 +109,19 @@ struct mb_page {
     _Atomic uint64_t remote[MB_BITMAP_WORDS];  /* 1 = freed by another thread, pending   */
 };
 
-/* A segment's descriptor, out of band (in metadata memory, not inside the segment). */
+/* A segment's descriptor, out of band (in metadata memory, not inside the segment). The
+ * slice-to-page table comes first and is small; a page descriptor's memory is touched
+ * only when a page starts at its slice, so an idle segment costs one OS page of it. */
 struct mb_segment {
     uint8_t kind;               /* MB_REGION_SEGMENT                                      */
     uint8_t *base;              /* MB_SEGMENT_SIZE aligned                                */
     uint64_t free_slices;       /* bit i set: slice i is not part of any page             */
     uint64_t dirty_slices;      /* free slices whose memory was not yet discarded         */
+    uint64_t dirty_old;         /* of those, the ones already dirty at the last discard pass */
     struct mb_segment *next;    /* in the global list of segments                         */
-    struct mb_page pages[MB_SLICES_PER_SEGMENT];
+    struct mb_page *heads[MB_SLICES_PER_SEGMENT]; /* page of slice i, or &mb__page_none:
+                                 * never NULL (free's fast path does not test)             */
+    struct mb_page pages[MB_SLICES_PER_SEGMENT];  /* pages[i]: the page starting at slice i */
 };
 
 /* A huge block: its own mapping, aligned to MB_SEGMENT_SIZE so the region map finds it. */

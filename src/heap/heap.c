@@ -127,6 +127,7 @@ static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
     struct mb_bin *b = &h->bins[cls];
     if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) collect_remote(h);
     struct mb_page *pg = b->page;
+    if (pg) mb__segment_page_grow(pg); /* the page's next fresh blocks, when it fills */
     if (pg && bin_take_word(b, pg)) return 1;
     if (pg) { /* full: detach; a local or remote free puts it back on the list */
         b->page = NULL;
@@ -258,7 +259,7 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
         return mb__huge_free(hb) ? FREE_DOUBLE : FREE_OK;
     }
     uintptr_t soff = (uintptr_t)p - (uintptr_t)s->base;
-    struct mb_page *pg = s->pages[soff >> MB_SLICE_SHIFT].head;
+    struct mb_page *pg = s->heads[soff >> MB_SLICE_SHIFT];
     if (MB_UNLIKELY(!pg)) return FREE_NOT_OURS;
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
     uint64_t idx = (off * pg->magic) >> 40;
@@ -323,7 +324,7 @@ void mb__heap_free(void *p)
     if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
     /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. */
     /* Never NULL: a slice in no page has mb__page_none, where the test below fails. */
-    struct mb_page *pg = s->pages[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT].head;
+    struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
     uint64_t idx = (off * pg->magic) >> 40;
     if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
@@ -375,7 +376,7 @@ int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page 
     }
     if (s->kind != MB_REGION_SEGMENT) return 0;
     uintptr_t soff = (uintptr_t)p - (uintptr_t)s->base;
-    struct mb_page *pg = s->pages[soff >> MB_SLICE_SHIFT].head;
+    struct mb_page *pg = s->heads[soff >> MB_SLICE_SHIFT];
     if (!pg || !pg->start) return 0;
     uint64_t off = (uint64_t)((const uint8_t *)p - pg->start);
     uint64_t idx = (off * pg->magic) >> 40;
