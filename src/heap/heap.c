@@ -280,6 +280,10 @@ void mb__heap_free(void *p)
      * the block's remote bit: a block another thread freed is still allocated in alloc[]
      * until then. One flag per page instead of remote[w], a line per bitmap word. A
      * remote free racing with this one is caught by mb__remote_collect (see bin_take_word). */
+    if (MB_UNLIKELY(pg->owner != h)) { /* another heap's block: remote.c, a tail call */
+        mb__remote_free_from(h, pg, w, bit);
+        return;
+    }
     uint64_t a = LOAD(pg->alloc[w]);
     if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto slow;
     if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
@@ -378,6 +382,7 @@ struct mb_heap *mb__heap_acquire(int tid)
  * into its pages meanwhile take the remote path (the owner is no thread's mb__tl_heap). */
 void mb__heap_thread_exit(struct mb_heap *h)
 {
+    mb__remote_flush(h);
     h->tid = 0;
     mb__lock(&heaps_lock);
     h->next_orphan = heaps_orphans;
@@ -395,6 +400,7 @@ int mb__heap_fork(int phase)
         for (struct mb_heap *h = heaps_all; h; h = h->next) {
             if (h == mb__tl_heap) continue;
             h->tid = 0;
+            mb__remote_forget(h); /* its thread may have been updating it */
             h->next_orphan = heaps_orphans;
             heaps_orphans = h;
         }
