@@ -148,9 +148,12 @@ struct mb_bin {
 
 /* Remote frees a thread has made but not yet published (heap/remote.c): the blocks of one
  * bitmap word of one page. A direct-mapped table of MB_RFREE_SLOTS of them is flushed
- * when its blocks exceed MB_RFREE_BYTES, so that one atomic OR publishes many frees. */
-#define MB_RFREE_SLOTS 64
-#define MB_RFREE_BYTES ((size_t)256 << 10)
+ * when its blocks exceed MB_RFREE_BYTES, so that one atomic OR publishes many frees.
+ * prodcons-2t: 64 slots and 256 KiB publish every 7th free, 128 and 512 KiB every 13th,
+ * 256 and 1 MiB every 22nd. */
+#define MB_RFREE_SHIFT 7
+#define MB_RFREE_SLOTS (1u << MB_RFREE_SHIFT)
+#define MB_RFREE_BYTES ((size_t)512 << 10)
 struct mb_rfree {
     uintptr_t key;              /* page address | word index; 0: empty (pages are 64-aligned) */
     uint64_t mask;              /* blocks of that word freed by this thread, unpublished  */

@@ -280,12 +280,8 @@ void mb__heap_free(void *p)
      * the block's remote bit: a block another thread freed is still allocated in alloc[]
      * until then. One flag per page instead of remote[w], a line per bitmap word. A
      * remote free racing with this one is caught by mb__remote_collect (see bin_take_word). */
-    if (MB_UNLIKELY(pg->owner != h)) { /* another heap's block: remote.c, a tail call */
-        mb__remote_free_from(h, pg, w, bit);
-        return;
-    }
     uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto slow;
+    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto not_local;
     if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
         free_collect(h, p);
         return;
@@ -293,6 +289,11 @@ void mb__heap_free(void *p)
     STORE(pg->alloc[w], a & ~bit);
     if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
     return;
+not_local:
+    if (pg->owner != h) { /* another heap's block: remote.c, a tail call */
+        mb__remote_free_from(h, pg, idx);
+        return;
+    }
 slow:
     free_slow(p);
 }

@@ -84,12 +84,11 @@ int mb__remote_free(struct mb_page *pg, unsigned w, uint64_t bit)
 
 _Static_assert(_Alignof(struct mb_page) >= 64, "a page's address leaves 6 bits for the word");
 _Static_assert(MB_BITMAP_WORDS <= 64, "a word index fits in 6 bits");
-_Static_assert(MB_RFREE_SLOTS == 64, "rfree_slot's shift");
 
 /* The slot of (page, word) key in a heap's rfree table: a multiplicative hash. */
 static inline unsigned rfree_slot(uintptr_t key)
 {
-    return (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 58);
+    return (unsigned)((key * 0x9e3779b97f4a7c15ull) >> (64 - MB_RFREE_SHIFT));
 }
 
 /* Publish a slot's frees and empty it; a double free among them stops the process. */
@@ -139,8 +138,12 @@ static MB_NOINLINE void free_from_slow(struct mb_heap *h, struct mb_page *pg, un
 }
 
 /* Kept a leaf with no saved register: its every other case is a tail call. */
-void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, unsigned w, uint64_t bit)
+void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx)
 {
+    /* The block's index, not its word and bit: free's local fast path keeps it in a
+     * register anyway, and passes it on without an instruction. */
+    unsigned w = (unsigned)(idx >> 6);
+    uint64_t bit = 1ull << (idx & 63);
     if (MB_UNLIKELY(!h)) goto slow;
     uintptr_t key = (uintptr_t)pg | w;
     struct mb_rfree *e = &h->rfree[rfree_slot(key)];
