@@ -115,7 +115,6 @@ void mb__remote_forget(struct mb_heap *h)
     h->rfree_bytes = 0;
 }
 
-
 /* The rest of mb__remote_free_from, each case a tail call from it: no thread heap, another
  * word in the block's slot, or the block freed twice (stops). */
 static MB_NOINLINE void free_from_slow(struct mb_heap *h, struct mb_page *pg, unsigned w,
@@ -155,10 +154,7 @@ void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx)
                     !(__atomic_load_n(&pg->alloc[w], __ATOMIC_RELAXED) & bit)))
         goto slow;
     e->mask = m | bit;
-    if (MB_UNLIKELY((h->rfree_bytes += pg->bsize) > MB_RFREE_BYTES)) {
-        mb__remote_flush(h);
-        return;
-    }
+    if (MB_UNLIKELY((h->rfree_bytes += pg->bsize) > MB_RFREE_BYTES)) mb__remote_flush(h);
     return;
 slow:
     free_from_slow(h, pg, w, bit);
