@@ -192,6 +192,22 @@ void mb__heap_foreach_block(void (*fn)(uint8_t *block, size_t bsize, struct mb_p
                                        unsigned idx, void *arg),
                             void *arg);
 
+/* heap.c's services to remote.c: the stop for a double free at p, and a page whose remote
+ * frees were applied (to be listed again or released). */
+void mb__heap_stop_double_free(void *p) __attribute__((noreturn));
+void mb__heap_page_collected(struct mb_heap *h, struct mb_page *pg);
+
+/* ---- heap/remote.c: frees into pages of another heap -------------------------------- */
+/* Free block bit of word w of pg, a page another heap owns. Returns 0, or -1 for a
+ * double free (the block is not allocated, or its remote free is already pending). */
+int mb__remote_free(struct mb_page *pg, unsigned w, uint64_t bit);
+void mb__remote_collect(struct mb_heap *h);          /* apply the frees others left in h */
+/* free's remote case: the thread of heap h (NULL: none) frees block idx of pg, a page
+ * another heap owns. Deferred in h's rfree table; a double free found stops. */
+void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx);
+void mb__remote_flush(struct mb_heap *h);            /* publish h's deferred frees       */
+void mb__remote_forget(struct mb_heap *h);           /* fork's child: drop them          */
+
 /* ---- heap/huge.c: blocks above MB_SMALL_MAX --------------------------------------- */
 void *mb__huge_alloc(size_t size, size_t align);
 int mb__huge_free(struct mb_huge *h);                 /* -1: not allocated (double free) */

@@ -151,12 +151,31 @@ struct mb_bin {
     struct mb_page *pages;      /* other pages of this class with free blocks              */
 };
 
+/* Remote frees a thread has made but not yet published (heap/remote.c): the blocks of one
+ * bitmap word of one page. A direct-mapped table of MB_RFREE_SLOTS of them is flushed
+ * when its blocks exceed MB_RFREE_BYTES, so that one atomic OR publishes many frees.
+ * prodcons-2t: 64 slots and 256 KiB publish every 7th free, 128 and 512 KiB every 13th,
+ * 256 and 1 MiB every 22nd. */
+#define MB_RFREE_SHIFT 7
+#define MB_RFREE_SLOTS (1u << MB_RFREE_SHIFT)
+#define MB_RFREE_BYTES ((size_t)512 << 10)
+struct mb_rfree {
+    uintptr_t key;              /* page address | word index; 0: empty (pages are 64-aligned) */
+    uint64_t mask;              /* blocks of that word freed by this thread, unpublished  */
+};
+
 struct mb_heap {
     struct mb_bin bins[MB_NUM_CLASSES];
     _Atomic(struct mb_page *) remote_pages; /* pages with remote frees, pushed by others */
     struct mb_heap *next;       /* all heaps                                               */
     struct mb_heap *next_orphan;/* heaps of exited threads, to be adopted                  */
     int tid;                    /* owning thread, 0 when orphaned                          */
+    /* The owning thread's unpublished remote frees; no other thread reads them. Their
+     * blocks keep their alloc bits (still allocated for the owner: their pages are not
+     * released) until published. Empty in an orphan: flushed when its thread exits,
+     * dropped in a fork's child (the blocks stay allocated there). */
+    size_t rfree_bytes;         /* bytes of the blocks in rfree[]                          */
+    _Alignas(64) struct mb_rfree rfree[MB_RFREE_SLOTS];
 };
 
 /* ---- check mode ---------------------------------------------------------------------- */

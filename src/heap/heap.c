@@ -63,35 +63,14 @@ static void page_maybe_release(struct mb_heap *h, struct mb_page *pg)
 static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why, const char *op);
 enum { FREE_OK = 0, FREE_NOT_OURS, FREE_INTERIOR, FREE_DOUBLE };
 
-static MB_NOINLINE __attribute__((noreturn)) void stop_remote_double(struct mb_page *pg,
-                                                                      unsigned w, uint64_t bits)
-{
-    size_t idx = (size_t)w * 64 + (unsigned)__builtin_ctzll(bits);
-    stop_bad_free(pg->start + idx * pg->bsize, FREE_DOUBLE, "free");
-}
+void mb__heap_stop_double_free(void *p) { stop_bad_free(p, FREE_DOUBLE, "free"); }
 
-/* Apply the remote frees other threads left in this heap's pages. */
-static void collect_remote(struct mb_heap *h)
+/* remote.c has applied a page's remote frees: list the page again, or release it. */
+void mb__heap_page_collected(struct mb_heap *h, struct mb_page *pg)
 {
-    struct mb_page *pg = atomic_exchange_explicit(&h->remote_pages, NULL, memory_order_acquire);
-    while (pg) {
-        struct mb_page *next = pg->remote_next;
-        atomic_store_explicit(&pg->remote_pending, 0, memory_order_seq_cst);
-        for (unsigned w = 0; w * 64 < pg->capacity; w++) {
-            if (!atomic_load_explicit(&pg->remote[w], memory_order_seq_cst)) continue;
-            uint64_t r = atomic_exchange_explicit(&pg->remote[w], 0, memory_order_seq_cst);
-            uint64_t a = LOAD(pg->alloc[w]);
-            /* Invariant: a remote bit names an allocated block. One that does not was
-             * freed twice, by threads racing past each other's alloc-bit check. */
-            if (MB_UNLIKELY(r & ~a)) stop_remote_double(pg, w, r & ~a);
-            STORE(pg->alloc[w], a & ~r);
-            pg->used = (uint16_t)(pg->used - __builtin_popcountll(r));
-        }
-        struct mb_bin *b = &h->bins[pg->cls];
-        if (!pg->in_list && b->page != pg) list_push(b, pg);
-        page_maybe_release(h, pg);
-        pg = next;
-    }
+    struct mb_bin *b = &h->bins[pg->cls];
+    if (!pg->in_list && b->page != pg) list_push(b, pg);
+    page_maybe_release(h, pg);
 }
 
 /* Take the next bitmap word of pg with free blocks into the bin. Returns 0 when the page
@@ -104,7 +83,7 @@ static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
         unsigned w = pg->cursor + k;
         if (w >= words) w -= words;
         /* Never a block with a pending remote free: one the owner also freed (a double
-         * free) must still be free when collect_remote finds its remote bit without its
+         * free) must still be free when mb__remote_collect finds its remote bit without its
          * alloc bit, and stops. */
         uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w) &
                          ~atomic_load_explicit(&pg->remote[w], memory_order_relaxed);
@@ -125,7 +104,7 @@ static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
 static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
 {
     struct mb_bin *b = &h->bins[cls];
-    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) collect_remote(h);
+    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) mb__remote_collect(h);
     struct mb_page *pg = b->page;
     if (pg) mb__segment_page_grow(pg); /* the page's next fresh blocks, when it fills */
     if (pg && bin_take_word(b, pg)) return 1;
@@ -206,39 +185,6 @@ void *mb__heap_malloc_aligned(size_t size, size_t align)
 /* heap_free_block says what is wrong (FREE_*); mb__heap_free stops the process on it,
  * the checker (mb__heap_release) has validated the pointer itself. */
 
-static MB_NOINLINE int free_remote(struct mb_page *pg, unsigned w, uint64_t bit)
-{
-    /* The alloc bit first: it cannot be cleared under us while the block is ours to free
-     * (the owner clears it only after seeing our remote bit). Set the remote bit second:
-     * once it is set the owner may collect it at any moment. */
-    if (!(LOAD(pg->alloc[w]) & bit)) return FREE_DOUBLE;
-    /* From the moment the bit is set the owner may collect it, find the page empty and
-     * release it; the in-flight count keeps the page ours until the push is done. It is
-     * raised while our block still counts in pg->used, so the owner cannot have released
-     * the page before it. */
-    atomic_fetch_add_explicit(&pg->remote_inflight, 1, memory_order_seq_cst);
-    uint64_t old = atomic_fetch_or_explicit(&pg->remote[w], bit, memory_order_seq_cst);
-    if (old & bit) {
-        atomic_fetch_sub_explicit(&pg->remote_inflight, 1, memory_order_release);
-        return FREE_DOUBLE;
-    }
-    /* Read before the exchange: the flag is on the owner's busiest line, written once
-     * per collection. Sequentially consistent with our bit above and with the owner's
-     * clearing of the flag before it takes the bits (collect_remote): seeing the flag
-     * still raised means the owner will see our bit. */
-    if (!atomic_load_explicit(&pg->remote_pending, memory_order_seq_cst) &&
-        !atomic_exchange_explicit(&pg->remote_pending, 1, memory_order_acq_rel)) {
-        struct mb_heap *owner = pg->owner;
-        struct mb_page *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
-        do pg->remote_next = head;
-        while (!atomic_compare_exchange_weak_explicit(&owner->remote_pages, &head, pg,
-                                                      memory_order_release,
-                                                      memory_order_relaxed));
-    }
-    atomic_fetch_sub_explicit(&pg->remote_inflight, 1, memory_order_seq_cst);
-    return FREE_OK;
-}
-
 static MB_NOINLINE void free_local_slow(struct mb_heap *h, struct mb_page *pg)
 {
     if (pg->used == 0) page_maybe_release(h, pg);
@@ -269,7 +215,7 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
     unsigned w = (unsigned)(idx >> 6);
     uint64_t bit = 1ull << (idx & 63);
     struct mb_heap *h = mb__tl_heap;
-    if (MB_UNLIKELY(pg->owner != h)) return free_remote(pg, w, bit);
+    if (MB_UNLIKELY(pg->owner != h)) return mb__remote_free(pg, w, bit) ? FREE_DOUBLE : FREE_OK;
     uint64_t a = pg->alloc[w];
     if (MB_UNLIKELY(!(a & bit) || (atomic_load_explicit(&pg->remote[w], memory_order_relaxed) & bit)))
         return FREE_DOUBLE;
@@ -312,7 +258,7 @@ static MB_NOINLINE void free_slow(void *p)
  * freed as free. Later local frees into those pages take the fast path again. */
 static MB_NOINLINE void free_collect(struct mb_heap *h, void *p)
 {
-    collect_remote(h);
+    mb__remote_collect(h);
     free_slow(p);
 }
 
@@ -334,9 +280,9 @@ void mb__heap_free(void *p)
     /* A page with remote frees not yet collected goes the slow way, which also checks
      * the block's remote bit: a block another thread freed is still allocated in alloc[]
      * until then. One flag per page instead of remote[w], a line per bitmap word. A
-     * remote free racing with this one is caught by collect_remote (see bin_take_word). */
+     * remote free racing with this one is caught by mb__remote_collect (see bin_take_word). */
     uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto slow;
+    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto not_local;
     if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
         free_collect(h, p);
         return;
@@ -344,6 +290,11 @@ void mb__heap_free(void *p)
     STORE(pg->alloc[w], a & ~bit);
     if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
     return;
+not_local:
+    if (pg->owner != h) { /* another heap's block: remote.c, a tail call */
+        mb__remote_free_from(h, pg, idx);
+        return;
+    }
 slow:
     free_slow(p);
 }
@@ -433,6 +384,7 @@ struct mb_heap *mb__heap_acquire(int tid)
  * into its pages meanwhile take the remote path (the owner is no thread's mb__tl_heap). */
 void mb__heap_thread_exit(struct mb_heap *h)
 {
+    mb__remote_flush(h);
     h->tid = 0;
     mb__lock(&heaps_lock);
     h->next_orphan = heaps_orphans;
@@ -450,6 +402,7 @@ int mb__heap_fork(int phase)
         for (struct mb_heap *h = heaps_all; h; h = h->next) {
             if (h == mb__tl_heap) continue;
             h->tid = 0;
+            mb__remote_forget(h); /* its thread may have been updating it */
             h->next_orphan = heaps_orphans;
             heaps_orphans = h;
         }
