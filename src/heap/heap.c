@@ -17,16 +17,8 @@ MB_TLS struct mb_heap *mb__tl_heap;
 /* A local free reads and writes one line of the page's metadata besides the bitmap. */
 _Static_assert(offsetof(struct mb_page, remote_next) == 64, "struct mb_page's first line");
 
-/* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
- * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
-#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-
-static inline uint64_t word_valid_mask(const struct mb_page *pg, unsigned w)
-{
-    unsigned left = pg->capacity - w * 64;
-    return left >= 64 ? ~0ull : ((1ull << left) - 1);
-}
+#define LOAD MB_LOAD
+#define STORE MB_STORE
 
 static void list_push(struct mb_bin *b, struct mb_page *pg)
 {
@@ -94,44 +86,44 @@ static void collect_remote(struct mb_heap *h)
     }
 }
 
-/* Take the next bitmap word of pg with free blocks into the bin. Returns 0 when the page
- * has none left. */
-static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
+/* Take the next bitmap word of pg with free blocks into the bin, scanning from the page's
+ * cursor. Returns 0 when the page has none left. */
+static inline __attribute__((always_inline)) int bin_take_word(struct mb_bin *b,
+                                                               struct mb_page *pg)
 {
-    if (pg->used >= pg->capacity) return 0;
-    unsigned words = (pg->capacity + 63u) / 64u;
-    for (unsigned k = 0; k < words; k++) {
-        unsigned w = pg->cursor + k;
-        if (w >= words) w -= words;
+    unsigned cap = pg->capacity;
+    if (pg->used >= cap) return 0;
+    unsigned last = (cap - 1u) / 64u, w = pg->cursor;
+    for (unsigned k = 0; k <= last; k++) {
         /* Never a block with a pending remote free: one the owner also freed (a double
          * free) must still be free when collect_remote finds its remote bit without its
          * alloc bit, and stops. */
-        uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w) &
-                         ~atomic_load_explicit(&pg->remote[w], memory_order_relaxed);
-        if (!avail) continue;
-        b->mask = avail;
-        b->alloc = &pg->alloc[w];
-        b->base = pg->start + (size_t)w * 64 * pg->bsize;
-        b->page = pg;
-        pg->used = (uint16_t)(pg->used + __builtin_popcountll(avail));
-        pg->cursor = (uint16_t)(w + 1 == words ? 0 : w + 1);
-        return 1;
+        uint64_t avail = ~(LOAD(pg->alloc[w]) | atomic_load_explicit(&pg->remote[w],
+                                                                     memory_order_relaxed));
+        unsigned next = w + 1;
+        if (w == last) { /* bits past the capacity are no blocks */
+            avail &= ~0ull >> (63u - (cap - 1u) % 64u);
+            next = 0;
+        }
+        if (avail) {
+            b->mask = avail;
+            b->alloc = &pg->alloc[w];
+            b->base = pg->start + (size_t)w * 64 * b->bsize;
+            b->page = pg;
+            pg->used = (uint16_t)(pg->used + mb__popcount64(avail));
+            pg->cursor = (uint16_t)next;
+            return 1;
+        }
+        w = next;
     }
     return 0;
 }
 
-/* The bin's mask is empty: refill it from the current page, another page with free
- * blocks, or a new page. */
-static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
+/* The bin has no page (it was full): attach another page with free blocks, or a new
+ * page, and take a word of it. Returns 0 when out of memory. */
+static MB_NOINLINE int bin_refill_page(struct mb_heap *h, struct mb_bin *b, unsigned cls)
 {
-    struct mb_bin *b = &h->bins[cls];
-    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) collect_remote(h);
-    struct mb_page *pg = b->page;
-    if (pg && bin_take_word(b, pg)) return 1;
-    if (pg) { /* full: detach; a local or remote free puts it back on the list */
-        b->page = NULL;
-        pg->in_list = 0;
-    }
+    struct mb_page *pg;
     while ((pg = b->pages) != NULL) {
         list_remove(b, pg);
         pg->in_list = 1; /* attached as the current page */
@@ -147,42 +139,38 @@ static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
     return bin_take_word(b, pg);
 }
 
-static inline void *bin_pop(struct mb_bin *b)
+/* Everything but malloc's fast path: the thread's first allocation, an empty bin (refilled
+ * from the current page, another page with free blocks, or a new page), a huge block. */
+void *mb__heap_malloc_slow(size_t size)
 {
-    uint64_t m = b->mask;
-    unsigned i = (unsigned)__builtin_ctzll(m);
-    b->mask = m & (m - 1);
-    STORE(*b->alloc, LOAD(*b->alloc) | (1ull << i));
-    return b->base + (size_t)i * b->bsize;
-}
-
-static MB_NOINLINE void *malloc_slow(size_t size)
-{
+    if (MB_UNLIKELY(size > MB_SMALL_MAX)) return mb__huge_alloc(size, 0);
     struct mb_heap *h = mb__tl_heap;
-    if (!h && !(h = mb__thread_init())) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (MB_UNLIKELY(!h) && !(h = mb__thread_init())) goto oom;
     unsigned cls = mb__size_class(size);
     struct mb_bin *b = &h->bins[cls];
-    if (!b->mask && !bin_refill(h, cls)) {
-        errno = ENOMEM;
-        return NULL;
+    if (MB_LIKELY(!b->mask)) {
+        if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) collect_remote(h);
+        struct mb_page *pg = b->page;
+        if (MB_UNLIKELY(!pg)) {
+            if (!bin_refill_page(h, b, cls)) goto oom;
+        } else if (MB_UNLIKELY(!bin_take_word(b, pg))) {
+            /* full: detach; a local or remote free puts it back on the list */
+            b->page = NULL;
+            pg->in_list = 0;
+            if (!bin_refill_page(h, b, cls)) goto oom;
+        }
     }
-    return bin_pop(b);
+    return mb__bin_pop(b);
+oom:
+    errno = ENOMEM;
+    return NULL;
 }
 
 void *mb__heap_malloc(size_t size)
 {
-    if (MB_LIKELY(size <= MB_SMALL_MAX)) {
-        struct mb_heap *h = mb__tl_heap;
-        if (MB_LIKELY(h != NULL)) {
-            struct mb_bin *b = &h->bins[mb__size_class(size)];
-            if (MB_LIKELY(b->mask != 0)) return bin_pop(b);
-        }
-        return malloc_slow(size);
-    }
-    return mb__huge_alloc(size, 0);
+    struct mb_heap *h = mb__tl_heap;
+    if (MB_UNLIKELY(h == NULL)) return mb__heap_malloc_slow(size);
+    return mb__heap_malloc_fast(h, size, mb__heap_malloc_slow);
 }
 
 /* Blocks of a class whose size is a multiple of `align` are aligned, because pages start
