@@ -91,20 +91,16 @@ static void collect_remote(struct mb_heap *h)
 static inline __attribute__((always_inline)) int bin_take_word(struct mb_bin *b,
                                                                struct mb_page *pg)
 {
-    unsigned cap = pg->capacity;
-    if (pg->used >= cap) return 0;
-    unsigned last = (cap - 1u) / 64u, w = pg->cursor;
-    for (unsigned k = 0; k <= last; k++) {
+    if (pg->used >= pg->capacity) return 0;
+    unsigned last = (pg->capacity - 1u) / 64u, w = pg->cursor, k = last + 1;
+    do {
         /* Never a block with a pending remote free: one the owner also freed (a double
          * free) must still be free when collect_remote finds its remote bit without its
          * alloc bit, and stops. */
         uint64_t avail = ~(LOAD(pg->alloc[w]) | atomic_load_explicit(&pg->remote[w],
                                                                      memory_order_relaxed));
-        unsigned next = w + 1;
-        if (w == last) { /* bits past the capacity are no blocks */
-            avail &= ~0ull >> (63u - (cap - 1u) % 64u);
-            next = 0;
-        }
+        if (w == last) avail &= ~0ull >> (63u - (pg->capacity - 1u) % 64u); /* no blocks */
+        unsigned next = w == last ? 0 : w + 1;
         if (avail) {
             b->mask = avail;
             b->alloc = &pg->alloc[w];
@@ -115,7 +111,7 @@ static inline __attribute__((always_inline)) int bin_take_word(struct mb_bin *b,
             return 1;
         }
         w = next;
-    }
+    } while (--k);
     return 0;
 }
 
@@ -139,31 +135,46 @@ static MB_NOINLINE int bin_refill_page(struct mb_heap *h, struct mb_bin *b, unsi
     return bin_take_word(b, pg);
 }
 
-/* Everything but malloc's fast path: the thread's first allocation, an empty bin (refilled
- * from the current page, another page with free blocks, or a new page), a huge block. */
-void *mb__heap_malloc_slow(size_t size)
+/* An empty bin whose page has no word left, or remote frees to collect first, or the
+ * thread's first allocation: refill from the current page, another page with free blocks,
+ * or a new page. */
+static MB_NOINLINE void *malloc_refill(size_t size)
 {
-    if (MB_UNLIKELY(size > MB_SMALL_MAX)) return mb__huge_alloc(size, 0);
     struct mb_heap *h = mb__tl_heap;
     if (MB_UNLIKELY(!h) && !(h = mb__thread_init())) goto oom;
     unsigned cls = mb__size_class(size);
     struct mb_bin *b = &h->bins[cls];
-    if (MB_LIKELY(!b->mask)) {
-        if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) collect_remote(h);
-        struct mb_page *pg = b->page;
-        if (MB_UNLIKELY(!pg)) {
-            if (!bin_refill_page(h, b, cls)) goto oom;
-        } else if (MB_UNLIKELY(!bin_take_word(b, pg))) {
-            /* full: detach; a local or remote free puts it back on the list */
-            b->page = NULL;
-            pg->in_list = 0;
-            if (!bin_refill_page(h, b, cls)) goto oom;
-        }
+    if (b->mask) return mb__bin_pop(b);
+    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) collect_remote(h);
+    struct mb_page *pg = b->page;
+    if (pg && !bin_take_word(b, pg)) {
+        /* full: detach; a local or remote free puts it back on the list */
+        b->page = NULL;
+        pg->in_list = 0;
     }
+    if (!b->page && !bin_refill_page(h, b, cls)) goto oom;
     return mb__bin_pop(b);
 oom:
     errno = ENOMEM;
     return NULL;
+}
+
+/* Everything but malloc's fast path: a huge block, or an empty bin, refilled here from the
+ * next word of its page when that needs no call (the common case); else malloc_refill.
+ * Only tail calls: no register to save. */
+void *mb__heap_malloc_slow(size_t size)
+{
+    if (MB_UNLIKELY(size > MB_SMALL_MAX)) return mb__huge_alloc(size, 0);
+    struct mb_heap *h = mb__tl_heap;
+    if (MB_UNLIKELY(!h)) return malloc_refill(size);
+    struct mb_bin *b = &h->bins[mb__size_class(size)];
+    if (MB_LIKELY(!b->mask)) {
+        struct mb_page *pg = b->page;
+        if (MB_UNLIKELY(atomic_load_explicit(&h->remote_pages, memory_order_relaxed) || !pg ||
+                        !bin_take_word(b, pg)))
+            return malloc_refill(size);
+    }
+    return mb__bin_pop(b);
 }
 
 void *mb__heap_malloc(size_t size)
