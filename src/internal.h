@@ -130,10 +130,17 @@ void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts w
 int mb__rmap_fork(int phase);
 #define MB_RMAP_LEAF_SIZE ((size_t)1 << MB_RMAP_LEAF_BITS)
 extern MB_HIDDEN _Atomic(void *) *_Atomic mb__rmap_root[(size_t)1 << MB_RMAP_ROOT_BITS];
+/* The flat table, and how many chunks it covers: 0 (and the radix table in use) until the
+ * first region is set, or for good when the table could not be reserved. Invariant: the
+ * table pointer is written before the count is published (release), and never changes. */
+extern MB_HIDDEN _Atomic(void *) *mb__rmap_flat;
+extern MB_HIDDEN _Atomic size_t mb__rmap_flat_chunks;
 /* The region covering addr, or NULL. Lock-free; inline because every free asks it. */
 static inline void *mb__rmap_get(uintptr_t addr)
 {
     uintptr_t chunk = addr >> MB_SEGMENT_SHIFT;
+    if (MB_LIKELY(chunk < atomic_load_explicit(&mb__rmap_flat_chunks, memory_order_acquire)))
+        return atomic_load_explicit(&mb__rmap_flat[chunk], memory_order_acquire);
     uintptr_t r = chunk >> MB_RMAP_LEAF_BITS;
     if (MB_UNLIKELY(r >= ((size_t)1 << MB_RMAP_ROOT_BITS))) return NULL;
     _Atomic(void *) *leaf = atomic_load_explicit(&mb__rmap_root[r], memory_order_acquire);
