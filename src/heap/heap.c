@@ -326,20 +326,19 @@ void mb__heap_free(void *p)
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
     uint64_t idx = (off * pg->magic) >> 40;
     if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
-    unsigned w = (unsigned)(idx >> 6);
-    uint64_t bit = 1ull << (idx & 63);
+    unsigned w = (unsigned)(idx >> 6), i = (unsigned)idx & 63;
     struct mb_heap *h = mb__tl_heap;
     /* A page with remote frees not yet collected goes the slow way, which also checks
      * the block's remote bit: a block another thread freed is still allocated in alloc[]
      * until then. One flag per page instead of remote[w], a line per bitmap word. A
      * remote free racing with this one is caught by collect_remote (see bin_take_word). */
     uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto slow;
+    if (MB_UNLIKELY(pg->owner != h || !((a >> i) & 1))) goto slow;
     if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
         free_collect(h, p);
         return;
     }
-    STORE(pg->alloc[w], a & ~bit);
+    STORE(pg->alloc[w], a ^ (1ull << i)); /* the bit is set: toggling clears it */
     if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
     return;
 slow:
