@@ -36,9 +36,9 @@
 #define MB_ADDRESS_BITS 47                         /* user-space virtual addresses        */
 
 /* Region map: a flat table from (address >> MB_SEGMENT_SHIFT) to a region, 2^25 entries
- * (256 MiB of address space, reserved once, resident only where regions are); when that
- * reservation fails (a small address-space limit), a two-level radix table: 47 - 22 = 25
- * bits, 13 bits of root, 12 bits per leaf. */
+ * (256 MiB of address space, reserved once, resident only where regions are); under an
+ * address-space limit, or when that reservation fails, a two-level radix table: 47 - 22 =
+ * 25 bits, 13 bits of root, 12 bits per leaf. */
 #define MB_RMAP_CHUNKS ((size_t)1 << (MB_ADDRESS_BITS - MB_SEGMENT_SHIFT))
 #define MB_RMAP_LEAF_BITS 12
 #define MB_RMAP_ROOT_BITS (MB_ADDRESS_BITS - MB_SEGMENT_SHIFT - MB_RMAP_LEAF_BITS)

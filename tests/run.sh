@@ -185,11 +185,6 @@ for mode in fast check; do
         sh -c 'ulimit -v 400000 && exec "$@"' sh env LD_PRELOAD="$BUILD/libmemboss.so" \
         MEMBOSS_OPTIONS=mode=$mode:guard_max=64 "$BUILD/stress/limits" ulimit
 done
-# Under 256 MiB of address space the region map's flat table cannot be reserved: the
-# radix table serves every lookup (src/heap/rmap.c).
-unit "stress limits ulimit [ulimit -v 200000, LD_PRELOAD, mode=fast]" \
-    sh -c 'ulimit -v 200000 && exec "$@"' sh env LD_PRELOAD="$BUILD/libmemboss.so" \
-    "$BUILD/stress/limits" ulimit
 # The kernel's cap on mappings, used up by the program: fast mode must still allocate
 # everything (strict); check mode must degrade without a crash. `maps strict` in check mode
 # still fails: guarding leaves no mapping for the heap to grow (tests/stress/maps.c).

@@ -4,6 +4,8 @@
  * are never freed and entries are published with release stores. */
 #include "internal.h"
 
+#include <sys/resource.h>
+
 #define LEAF_SIZE MB_RMAP_LEAF_SIZE
 
 _Atomic(void *) *_Atomic mb__rmap_root[(size_t)1 << MB_RMAP_ROOT_BITS];
@@ -13,10 +15,14 @@ static mb_lock rmap_lock;
 static int flat_tried; /* under rmap_lock: the flat table was reserved, or could not be */
 
 /* Before the first region: reserve the flat table. Its untouched pages read as zero (no
- * region) and cost no memory. */
+ * region) and cost no memory, but its 256 MiB of address space count against RLIMIT_AS:
+ * under a limit (set before the first allocation) the radix table serves, as small as
+ * before, so that the program keeps its whole limit. */
 static void flat_reserve(void)
 {
     flat_tried = 1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur != RLIM_INFINITY) return;
     void *t = mb__os_map(MB_RMAP_CHUNKS * sizeof(void *));
     if (!t) return; /* the radix table serves */
     mb__rmap_flat = t;
