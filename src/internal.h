@@ -130,10 +130,17 @@ void mb__rmap_set(uintptr_t addr, size_t size, void *region); /* region starts w
 int mb__rmap_fork(int phase);
 #define MB_RMAP_LEAF_SIZE ((size_t)1 << MB_RMAP_LEAF_BITS)
 extern MB_HIDDEN _Atomic(void *) *_Atomic mb__rmap_root[(size_t)1 << MB_RMAP_ROOT_BITS];
+/* The flat table, and how many chunks it covers: 0 (and the radix table in use) until the
+ * first region is set, or for good when the table could not be reserved. Invariant: the
+ * table pointer is written before the count is published (release), and never changes. */
+extern MB_HIDDEN _Atomic(void *) *mb__rmap_flat;
+extern MB_HIDDEN _Atomic size_t mb__rmap_flat_chunks;
 /* The region covering addr, or NULL. Lock-free; inline because every free asks it. */
 static inline void *mb__rmap_get(uintptr_t addr)
 {
     uintptr_t chunk = addr >> MB_SEGMENT_SHIFT;
+    if (MB_LIKELY(chunk < atomic_load_explicit(&mb__rmap_flat_chunks, memory_order_acquire)))
+        return atomic_load_explicit(&mb__rmap_flat[chunk], memory_order_acquire);
     uintptr_t r = chunk >> MB_RMAP_LEAF_BITS;
     if (MB_UNLIKELY(r >= ((size_t)1 << MB_RMAP_ROOT_BITS))) return NULL;
     _Atomic(void *) *leaf = atomic_load_explicit(&mb__rmap_root[r], memory_order_acquire);
@@ -173,6 +180,43 @@ static inline unsigned mb__size_class(size_t size)
 /* ---- heap/heap.c: thread heaps, the fast paths ------------------------------------- */
 extern MB_TLS struct mb_heap *mb__tl_heap;
 void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure         */
+void *mb__heap_malloc_slow(size_t size);             /* all but mb__heap_malloc_fast's   */
+/* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
+ * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
+#define MB_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define MB_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+/* Bits set in x, without libgcc's out-of-line popcount (no popcnt at the x86-64 baseline). */
+static inline unsigned mb__popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+/* Take the lowest free block of the bin's mask (not empty) and mark it allocated. */
+static inline void *mb__bin_pop(struct mb_bin *b)
+{
+    uint64_t m = b->mask;
+    unsigned i = (unsigned)__builtin_ctzll(m);
+    b->mask = m & (m - 1);
+    MB_STORE(*b->alloc, MB_LOAD(*b->alloc) | (1ull << i));
+    return b->base + (size_t)i * b->bsize;
+}
+/* malloc's fast path for thread heap h (not NULL): a small request whose bin has a free
+ * block. Anything else goes to slow(size) by a tail call, so that an exported entry built
+ * on it keeps no frame of its own. Always inlined: slow is a constant there. */
+static inline __attribute__((always_inline)) void *mb__heap_malloc_fast(struct mb_heap *h,
+                                                                      size_t size,
+                                                                      void *(*slow)(size_t))
+{
+    unsigned cls;
+    if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) cls = mb__class_small[(size + 15) >> 4];
+    else if (size <= MB_SMALL_MAX) cls = mb__size_class_calc(size);
+    else return slow(size);
+    struct mb_bin *b = &h->bins[cls];
+    if (MB_LIKELY(b->mask != 0)) return mb__bin_pop(b);
+    return slow(size);
+}
 void *mb__heap_malloc_aligned(size_t size, size_t align);
 /* Free a fast-heap or huge block. A double or invalid free (p not the start of a live
  * block) is reported in one line and stops the process with SIGABRT. */

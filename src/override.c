@@ -16,7 +16,9 @@ static inline int ready(void)
 /* The entry's frame: the checker finds the caller and its callers from it. */
 #define CALLER __builtin_frame_address(0)
 
-MB_API void *malloc(size_t n)
+/* malloc in a thread with no heap yet or in check mode. Reached from malloc by a tail call (a jump), so that its frame stands where
+ * malloc's would: CALLER's return address is malloc's caller, as the checker expects. */
+static MB_NOINLINE void *malloc_other(size_t n)
 {
     if (MB_UNLIKELY(!ready())) goto oom;
     if (MB_UNLIKELY(mb__check_mode)) {
@@ -27,6 +29,15 @@ MB_API void *malloc(size_t n)
 oom:
     errno = ENOMEM;
     return NULL;
+}
+
+/* One function with no frame: the thread heap, the mode, the bin's mask, the pop; the
+ * fast heap's slow path (empty bin, huge block) by a tail call too. */
+MB_API void *malloc(size_t n)
+{
+    struct mb_heap *h = mb__tl_heap;
+    if (MB_UNLIKELY(h == NULL || mb__check_mode)) return malloc_other(n);
+    return mb__heap_malloc_fast(h, n, mb__heap_malloc_slow);
 }
 
 MB_API void free(void *p)

@@ -35,8 +35,11 @@
 #define MB_SLICES_PER_SEGMENT (MB_SEGMENT_SIZE / MB_SLICE_SIZE) /* 64: one bitmap word    */
 #define MB_ADDRESS_BITS 47                         /* user-space virtual addresses        */
 
-/* Region map: a two-level radix table from (address >> MB_SEGMENT_SHIFT) to a region.
- * 47 - 22 = 25 bits: 13 bits of root, 12 bits per leaf. */
+/* Region map: a flat table from (address >> MB_SEGMENT_SHIFT) to a region, 2^25 entries
+ * (256 MiB of address space, reserved once, resident only where regions are); under an
+ * address-space limit, or when that reservation fails, a two-level radix table: 47 - 22 =
+ * 25 bits, 13 bits of root, 12 bits per leaf. */
+#define MB_RMAP_CHUNKS ((size_t)1 << (MB_ADDRESS_BITS - MB_SEGMENT_SHIFT))
 #define MB_RMAP_LEAF_BITS 12
 #define MB_RMAP_ROOT_BITS (MB_ADDRESS_BITS - MB_SEGMENT_SHIFT - MB_RMAP_LEAF_BITS)
 

@@ -17,16 +17,8 @@ MB_TLS struct mb_heap *mb__tl_heap;
 /* A local free reads and writes one line of the page's metadata besides the bitmap. */
 _Static_assert(offsetof(struct mb_page, remote_next) == 64, "struct mb_page's first line");
 
-/* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
- * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
-#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-
-static inline uint64_t word_valid_mask(const struct mb_page *pg, unsigned w)
-{
-    unsigned left = pg->capacity - w * 64;
-    return left >= 64 ? ~0ull : ((1ull << left) - 1);
-}
+#define LOAD MB_LOAD
+#define STORE MB_STORE
 
 static void list_push(struct mb_bin *b, struct mb_page *pg)
 {
@@ -73,45 +65,40 @@ void mb__heap_page_collected(struct mb_heap *h, struct mb_page *pg)
     page_maybe_release(h, pg);
 }
 
-/* Take the next bitmap word of pg with free blocks into the bin. Returns 0 when the page
- * has none left. */
-static int bin_take_word(struct mb_bin *b, struct mb_page *pg)
+/* Take the next bitmap word of pg with free blocks into the bin, scanning from the page's
+ * cursor. Returns 0 when the page has none left. */
+static inline __attribute__((always_inline)) int bin_take_word(struct mb_bin *b,
+                                                               struct mb_page *pg)
 {
     if (pg->used >= pg->capacity) return 0;
-    unsigned words = (pg->capacity + 63u) / 64u;
-    for (unsigned k = 0; k < words; k++) {
-        unsigned w = pg->cursor + k;
-        if (w >= words) w -= words;
+    unsigned last = (pg->capacity - 1u) / 64u, w = pg->cursor, k = last + 1;
+    do {
         /* Never a block with a pending remote free: one the owner also freed (a double
          * free) must still be free when mb__remote_collect finds its remote bit without its
          * alloc bit, and stops. */
-        uint64_t avail = ~LOAD(pg->alloc[w]) & word_valid_mask(pg, w) &
-                         ~atomic_load_explicit(&pg->remote[w], memory_order_relaxed);
-        if (!avail) continue;
-        b->mask = avail;
-        b->alloc = &pg->alloc[w];
-        b->base = pg->start + (size_t)w * 64 * pg->bsize;
-        b->page = pg;
-        pg->used = (uint16_t)(pg->used + __builtin_popcountll(avail));
-        pg->cursor = (uint16_t)(w + 1 == words ? 0 : w + 1);
-        return 1;
-    }
+        uint64_t avail = ~(LOAD(pg->alloc[w]) | atomic_load_explicit(&pg->remote[w],
+                                                                     memory_order_relaxed));
+        if (w == last) avail &= ~0ull >> (63u - (pg->capacity - 1u) % 64u); /* no blocks */
+        unsigned next = w == last ? 0 : w + 1;
+        if (avail) {
+            b->mask = avail;
+            b->alloc = &pg->alloc[w];
+            b->base = pg->start + (size_t)w * 64 * b->bsize;
+            b->page = pg;
+            pg->used = (uint16_t)(pg->used + mb__popcount64(avail));
+            pg->cursor = (uint16_t)next;
+            return 1;
+        }
+        w = next;
+    } while (--k);
     return 0;
 }
 
-/* The bin's mask is empty: refill it from the current page, another page with free
- * blocks, or a new page. */
-static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
+/* The bin has no page (it was full): attach another page with free blocks, or a new
+ * page, and take a word of it. Returns 0 when out of memory. */
+static MB_NOINLINE int bin_refill_page(struct mb_heap *h, struct mb_bin *b, unsigned cls)
 {
-    struct mb_bin *b = &h->bins[cls];
-    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) mb__remote_collect(h);
-    struct mb_page *pg = b->page;
-    if (pg) mb__segment_page_grow(pg); /* the page's next fresh blocks, when it fills */
-    if (pg && bin_take_word(b, pg)) return 1;
-    if (pg) { /* full: detach; a local or remote free puts it back on the list */
-        b->page = NULL;
-        pg->in_list = 0;
-    }
+    struct mb_page *pg;
     while ((pg = b->pages) != NULL) {
         list_remove(b, pg);
         pg->in_list = 1; /* attached as the current page */
@@ -127,42 +114,54 @@ static MB_NOINLINE int bin_refill(struct mb_heap *h, unsigned cls)
     return bin_take_word(b, pg);
 }
 
-static inline void *bin_pop(struct mb_bin *b)
-{
-    uint64_t m = b->mask;
-    unsigned i = (unsigned)__builtin_ctzll(m);
-    b->mask = m & (m - 1);
-    STORE(*b->alloc, LOAD(*b->alloc) | (1ull << i));
-    return b->base + (size_t)i * b->bsize;
-}
-
-static MB_NOINLINE void *malloc_slow(size_t size)
+/* An empty bin whose page has no word left, or remote frees to collect first, or the
+ * thread's first allocation: refill from the current page, another page with free blocks,
+ * or a new page. */
+static MB_NOINLINE void *malloc_refill(size_t size)
 {
     struct mb_heap *h = mb__tl_heap;
-    if (!h && !(h = mb__thread_init())) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (MB_UNLIKELY(!h) && !(h = mb__thread_init())) goto oom;
     unsigned cls = mb__size_class(size);
     struct mb_bin *b = &h->bins[cls];
-    if (!b->mask && !bin_refill(h, cls)) {
-        errno = ENOMEM;
-        return NULL;
+    if (b->mask) return mb__bin_pop(b);
+    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) mb__remote_collect(h);
+    struct mb_page *pg = b->page;
+    if (pg) mb__segment_page_grow(pg); /* the page's next fresh blocks, when it fills */
+    if (pg && !bin_take_word(b, pg)) {
+        /* full: detach; a local or remote free puts it back on the list */
+        b->page = NULL;
+        pg->in_list = 0;
     }
-    return bin_pop(b);
+    if (!b->page && !bin_refill_page(h, b, cls)) goto oom;
+    return mb__bin_pop(b);
+oom:
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* Everything but malloc's fast path: a huge block, or an empty bin, refilled here from the
+ * next word of its page when that needs no call (the common case); else malloc_refill.
+ * Only tail calls: no register to save. */
+void *mb__heap_malloc_slow(size_t size)
+{
+    if (MB_UNLIKELY(size > MB_SMALL_MAX)) return mb__huge_alloc(size, 0);
+    struct mb_heap *h = mb__tl_heap;
+    if (MB_UNLIKELY(!h)) return malloc_refill(size);
+    struct mb_bin *b = &h->bins[mb__size_class(size)];
+    if (MB_LIKELY(!b->mask)) {
+        struct mb_page *pg = b->page;
+        if (MB_UNLIKELY(atomic_load_explicit(&h->remote_pages, memory_order_relaxed) || !pg ||
+                        !bin_take_word(b, pg)))
+            return malloc_refill(size);
+    }
+    return mb__bin_pop(b);
 }
 
 void *mb__heap_malloc(size_t size)
 {
-    if (MB_LIKELY(size <= MB_SMALL_MAX)) {
-        struct mb_heap *h = mb__tl_heap;
-        if (MB_LIKELY(h != NULL)) {
-            struct mb_bin *b = &h->bins[mb__size_class(size)];
-            if (MB_LIKELY(b->mask != 0)) return bin_pop(b);
-        }
-        return malloc_slow(size);
-    }
-    return mb__huge_alloc(size, 0);
+    struct mb_heap *h = mb__tl_heap;
+    if (MB_UNLIKELY(h == NULL)) return mb__heap_malloc_slow(size);
+    return mb__heap_malloc_fast(h, size, mb__heap_malloc_slow);
 }
 
 /* Blocks of a class whose size is a multiple of `align` are aligned, because pages start
@@ -274,20 +273,19 @@ void mb__heap_free(void *p)
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
     uint64_t idx = (off * pg->magic) >> 40;
     if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
-    unsigned w = (unsigned)(idx >> 6);
-    uint64_t bit = 1ull << (idx & 63);
+    unsigned w = (unsigned)(idx >> 6), i = (unsigned)idx & 63;
     struct mb_heap *h = mb__tl_heap;
     /* A page with remote frees not yet collected goes the slow way, which also checks
      * the block's remote bit: a block another thread freed is still allocated in alloc[]
      * until then. One flag per page instead of remote[w], a line per bitmap word. A
      * remote free racing with this one is caught by mb__remote_collect (see bin_take_word). */
     uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !(a & bit))) goto not_local;
+    if (MB_UNLIKELY(pg->owner != h || !((a >> i) & 1))) goto not_local;
     if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
         free_collect(h, p);
         return;
     }
-    STORE(pg->alloc[w], a & ~bit);
+    STORE(pg->alloc[w], a ^ (1ull << i)); /* the bit is set: toggling clears it */
     if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
     return;
 not_local:
