@@ -258,7 +258,38 @@ def fast_tables(med, wl, allocs):
         md.append("| **geometric mean** | 1 | " +
                   " | ".join(f"**{geomean(ratios[a]):.2f}**" for a in cols) + " |")
         md.append("")
+    if "memboss" in allocs and len(cols) > 1:
+        md.append(fast_targets(med, names, [a for a in allocs if a != "memboss"]))
     return "\n".join(md), cols
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+def fast_targets(med, names, peers):
+    """The issue's targets for the fast mode, computed from this run's medians."""
+    def gm(a, i):
+        return geomean([med[(n, a)][i] / med[(n, "mimalloc")][i] for n in names])
+    t = {a: gm(a, 0) for a in peers + ["memboss"]}
+    rss = gm("memboss", 2)
+    worst = []
+    for n in names:
+        best = min(peers, key=lambda a: med[(n, a)][0])
+        r = med[(n, "memboss")][0] / med[(n, best)][0]
+        if r > 1.25:
+            worst.append(f"{n} {r:.2f}× {best}")
+    ahead = all(t["memboss"] < t[a] for a in peers)
+    md = ["### Against the targets\n",
+          "| target | this run | |", "|---|---|---|",
+          f"| geometric-mean time ≤ 0.90× mimalloc | {t['memboss']:.2f} | "
+          f"{verdict(t['memboss'] <= 0.90)} |",
+          f"| geometric-mean time ahead of every peer | memboss {t['memboss']:.2f}; " +
+          ", ".join(f"{a} {t[a]:.2f}" for a in peers) + f" | {verdict(ahead)} |",
+          f"| geometric-mean peak RSS ≤ 0.85× mimalloc | {rss:.2f} | {verdict(rss <= 0.85)} |",
+          "| no workload slower than 1.25× the best peer (wall time) | " +
+          ("; ".join(worst) if worst else "none slower") + f" | {verdict(not worst)} |", ""]
+    return "\n".join(md)
 
 
 def svg_chart(med, wl, allocs, path, note):
@@ -469,11 +500,45 @@ def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
     for a, v in cg.items():
         md.append(f"| {a} | {v:.1f} |")
     md.append("")
+    md.append(check_targets(med, cwl, cg))
     text = "\n".join(md)
     with open(os.path.join(args.out, "check.md"), "w") as fh:
         fh.write(text)
     print()
     print(text)
+
+
+# Single-threaded, allocation-heavy: the workloads the check-mode targets name.
+ALLOC_HEAVY_1T = ("pairs", "randsize", "prodcons-1t", "churn-1t", "symbolic", "cubes")
+
+
+def check_targets(med, cwl, cg):
+    """The issue's targets for the check mode, computed from this run's medians."""
+    names = [w[0] for w in cwl]
+    heavy = [n for n in names if n in ALLOC_HEAVY_1T]
+    t = lambda n, a: med[(n, a)][0]
+    slow = [f"{n} {t(n, 'memboss check') / t(n, 'memboss fast'):.1f}×" for n in heavy
+            if t(n, "memboss check") > 3 * t(n, "memboss fast")]
+    vg = [f"{n} {t(n, 'memcheck') / t(n, 'memboss check'):.1f}×" for n in names
+          if t(n, "memcheck") < 10 * t(n, "memboss check")]
+    asan = [f"{n} {t(n, 'memboss check') / t(n, 'ASan'):.2f}×" for n in heavy
+            if t(n, "memboss check") >= t(n, "ASan")]
+    fast_ok = ("memboss" in cg and "mimalloc" in cg and cg["memboss"] <= cg["mimalloc"])
+    md = ["### Against the targets\n",
+          "Allocation-heavy single-threaded workloads: " + ", ".join(heavy) + ".\n",
+          "| target | misses in this run | |", "|---|---|---|",
+          "| check ≤ 3× fast (allocation-heavy) | " + ("; ".join(slow) or "none") +
+          f" | {verdict(not slow)} |",
+          "| check ≥ 10× faster than memcheck (every workload) | " +
+          ("; ".join(f"{x} faster only" for x in vg) or "none") + f" | {verdict(not vg)} |",
+          "| check faster than ASan (allocation-heavy) | " +
+          ("; ".join(f"{x} ASan's time" for x in asan) or "none") +
+          f" | {verdict(not asan)} |",
+          "| fast path ≤ mimalloc's instructions per pair | " +
+          (f"memboss {cg['memboss']:.1f}, mimalloc {cg['mimalloc']:.1f}"
+           if "memboss" in cg and "mimalloc" in cg else "not counted") +
+          f" | {verdict(fast_ok)} |", ""]
+    return "\n".join(md)
 
 
 if __name__ == "__main__":
