@@ -1,6 +1,14 @@
 /* Huge blocks (above MB_SMALL_MAX): a mapping each, aligned to MB_SEGMENT_SIZE so that the
  * region map, which has one entry per 4 MiB chunk, can name them. A freed one is unmapped,
- * unless it is small enough for the cache of recently freed mappings (below). */
+ * unless it is small enough for the cache of recently freed mappings (below).
+ *
+ * realloc of a huge block to a huge size never copies (mb__huge_realloc): it grows with
+ * mremap in place, or else moves the mapping, pages and all, to a new aligned home; it
+ * shrinks in place, unmapping the tail. A block grown past 2 MiB is a buffer being
+ * filled: its mapping is kept a multiple of 2 MiB and asks for transparent huge pages,
+ * one fault per 2 MiB instead of 512 (at most 2 MiB resident past the written end).
+ * Invariant: the region map names a block's chunks exactly while they are mapped for
+ * it; chunks are forgotten before their pages are unmapped or moved away. */
 #include "internal.h"
 
 #include <errno.h>
