@@ -120,9 +120,10 @@ void *mb__huge_alloc(size_t size, size_t align)
         return d->user;
     }
     /* Check mode writes every byte of a block it hands out (malloc_fill_byte, or calloc's
-     * zeroing): huge pages then cost no memory and save 511 faults in 512. */
+     * zeroing): huge pages then cost no memory and save 511 faults in 512. The mapping is
+     * not rounded up: its last partial 2 MiB keeps small pages, and nothing unwritten
+     * becomes resident. */
     int thp = mb__check_mode && mb__opt.malloc_fill_byte >= 0 && map_size >= HUGE_PAGE;
-    if (thp) map_size = mb__align_up(map_size, HUGE_PAGE);
     d = desc_get();
     uint8_t *base = d ? mb__os_map_aligned(map_size, map_align) : NULL;
     if (!base) {
