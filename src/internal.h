@@ -103,6 +103,8 @@ int mb__os_protect(void *p, size_t size, int rw);    /* rw: 1 read-write, 0 none
 int mb__os_discard(void *p, size_t size);            /* contents gone, stays RW (zero)  */
 int mb__os_discard_none(void *p, size_t size);       /* contents gone, PROT_NONE        */
 int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size);
+void *mb__os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align); /* or NULL */
+void mb__os_huge_pages(void *p, size_t size);        /* advice: transparent huge pages   */
 void mb__os_write_all(int fd, const char *p, size_t n);
 int mb__os_tid(void);
 int mb__os_open_read(const char *path);              /* -1 on failure                    */
