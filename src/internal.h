@@ -155,6 +155,27 @@ void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back,
 void mb__segment_page_grow(struct mb_page *pg);      /* owner, refilling: more blocks usable */
 int mb__segment_lock_fork(int phase);
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
+/* Sets the page's divisors for block size bsize: magic (heap_find) and inv, shift (free). */
+static inline void mb__page_divisor(struct mb_page *pg, uint32_t bsize)
+{
+    unsigned shift = (unsigned)__builtin_ctz(bsize);
+    uint64_t d = bsize >> shift, inv = d; /* d * d == 1 mod 8: 3 good bits, doubled 5 times */
+    for (int i = 0; i < 5; i++) inv *= 2 - d * inv;
+    pg->magic = ((uint64_t)1 << 40) / bsize + 1;
+    pg->inv = inv;
+    pg->shift = (uint8_t)shift;
+}
+/* Block index of off (from pg->start) by the page's divisors: below pg->capacity only
+ * when off is the start of a block handed out from the page (see struct mb_page). */
+static inline uint64_t mb__page_index(const struct mb_page *pg, uint64_t off)
+{
+    uint64_t q = off * pg->inv;
+    unsigned k = pg->shift;
+    return (q >> k) | (q << ((64 - k) & 63));
+}
+/* struct mb_page's state when a local free has nothing to do but clear its bit: listed
+ * (in_list 1), no remote frees pending (0). */
+#define MB_PAGE_STATE_PLAIN ((uint16_t)1)
 /* The page of a slice that is in no page: capacity 0, so free's fast path needs no test
  * for "no page" (its block-start test fails). Slices' head is never NULL. */
 extern MB_HIDDEN struct mb_page mb__page_none;
@@ -179,6 +200,10 @@ static inline unsigned mb__size_class(size_t size)
 
 /* ---- heap/heap.c: thread heaps, the fast paths ------------------------------------- */
 extern MB_TLS struct mb_heap *mb__tl_heap;
+/* The thread's heap in fast mode, NULL in check mode (and before the thread's first
+ * allocation): malloc's and free's fast paths test this one pointer, not the mode too.
+ * Set and cleared with mb__tl_heap (mb__heap_acquire, mb__heap_thread_exit). */
+extern MB_TLS struct mb_heap *mb__tl_fast;
 void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure         */
 void *mb__heap_malloc_slow(size_t size);             /* all but mb__heap_malloc_fast's   */
 /* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
@@ -193,14 +218,17 @@ static inline unsigned mb__popcount64(uint64_t x)
     x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
     return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
+/* mb__class_small as byte offsets of the bins in struct mb_heap: malloc's fast path adds
+ * one to the heap's address. Filled before the first heap is handed out. */
+extern MB_HIDDEN uint16_t mb__bin_off[MB_CLASS_TABLE_MAX / 16 + 1];
 /* Take the lowest free block of the bin's mask (not empty) and mark it allocated. */
 static inline void *mb__bin_pop(struct mb_bin *b)
 {
     uint64_t m = b->mask;
-    unsigned i = (unsigned)__builtin_ctzll(m);
+    uint64_t i = (uint64_t)__builtin_ctzll(m);
     b->mask = m & (m - 1);
     MB_STORE(*b->alloc, MB_LOAD(*b->alloc) | (1ull << i));
-    return b->base + (size_t)i * b->bsize;
+    return b->base + i * b->bsize;
 }
 /* malloc's fast path for thread heap h (not NULL): a small request whose bin has a free
  * block. Anything else goes to slow(size) by a tail call, so that an exported entry built
@@ -209,11 +237,11 @@ static inline __attribute__((always_inline)) void *mb__heap_malloc_fast(struct m
                                                                       size_t size,
                                                                       void *(*slow)(size_t))
 {
-    unsigned cls;
-    if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) cls = mb__class_small[(size + 15) >> 4];
-    else if (size <= MB_SMALL_MAX) cls = mb__size_class_calc(size);
+    struct mb_bin *b;
+    if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX))
+        b = (struct mb_bin *)((char *)h + mb__bin_off[(size + 15) >> 4]);
+    else if (size <= MB_SMALL_MAX) b = &h->bins[mb__size_class_calc(size)];
     else return slow(size);
-    struct mb_bin *b = &h->bins[cls];
     if (MB_LIKELY(b->mask != 0)) return mb__bin_pop(b);
     return slow(size);
 }

@@ -35,8 +35,8 @@ oom:
  * fast heap's slow path (empty bin, huge block) by a tail call too. */
 MB_API void *malloc(size_t n)
 {
-    struct mb_heap *h = mb__tl_heap;
-    if (MB_UNLIKELY(h == NULL || mb__check_mode)) return malloc_other(n);
+    struct mb_heap *h = mb__tl_fast; /* NULL in check mode */
+    if (MB_UNLIKELY(h == NULL)) return malloc_other(n);
     return mb__heap_malloc_fast(h, n, mb__heap_malloc_slow);
 }
 

@@ -4,8 +4,8 @@
  * word of a page. The fast path is: class lookup, load mask, count trailing zeros, clear
  * the bit, set it in the page's alloc bitmap, multiply. No lock, no atomic.
  * free: the region map gives the segment, the slice gives the page; the block index comes
- * from a multiply by the page's reciprocal; the alloc bit is checked (double free) and
- * cleared. A block of a page owned by another heap is freed by setting its bit in the
+ * from a multiply by the page's inverse and a rotate, which also tests that the pointer
+ * starts a block (struct mb_page); the alloc bit is checked (double free) and cleared. A block of a page owned by another heap is freed by setting its bit in the
  * page's remote bitmap atomically; the owner collects those bits on its slow path. */
 #include "internal.h"
 
@@ -13,6 +13,8 @@
 #include <string.h>
 
 MB_TLS struct mb_heap *mb__tl_heap;
+MB_TLS struct mb_heap *mb__tl_fast;
+uint16_t mb__bin_off[MB_CLASS_TABLE_MAX / 16 + 1];
 
 /* A local free reads and writes one line of the page's metadata besides the bitmap. */
 _Static_assert(offsetof(struct mb_page, remote_next) == 64, "struct mb_page's first line");
@@ -207,9 +209,9 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
     struct mb_page *pg = s->heads[soff >> MB_SLICE_SHIFT];
     if (MB_UNLIKELY(!pg)) return FREE_NOT_OURS;
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
-    uint64_t idx = (off * pg->magic) >> 40;
-    if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) {
-        return idx >= pg->capacity ? FREE_NOT_OURS : FREE_INTERIOR;
+    uint64_t idx = mb__page_index(pg, off);
+    if (MB_UNLIKELY(idx >= pg->capacity)) {
+        return (off * pg->magic) >> 40 >= pg->capacity ? FREE_NOT_OURS : FREE_INTERIOR;
     }
     unsigned w = (unsigned)(idx >> 6);
     uint64_t bit = 1ull << (idx & 63);
@@ -252,41 +254,43 @@ static MB_NOINLINE void free_slow(void *p)
     if (MB_UNLIKELY(r != FREE_OK)) stop_bad_free(p, r, "free");
 }
 
-/* A local free into a page with remote frees pending: collect them (the page keeps our
- * block, it is not released), then free as usual, which now sees a block another thread
- * freed as free. Later local frees into those pages take the fast path again. */
-static MB_NOINLINE void free_collect(struct mb_heap *h, void *p)
+/* A local free into a page with remote frees pending, or not listed: collect the remote
+ * frees (the page keeps our block, it is not released), then free as usual, which now
+ * sees a block another thread freed as free, and lists the page again. Later local frees
+ * into those pages take the fast path again. */
+static MB_NOINLINE void free_state_slow(struct mb_heap *h, void *p)
 {
-    mb__remote_collect(h);
+    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) mb__remote_collect(h);
     free_slow(p);
 }
 
-/* heap_free_block's local case, with every other case (huge, remote, bad, page emptied
- * or to be listed again) handed on by a tail call: no call, no saved register here. */
+/* heap_free_block's local case, with every other case (huge, remote, bad, page emptied,
+ * to be listed again or with remote frees pending) handed on by a tail call: no call, no
+ * saved register here. */
 void mb__heap_free(void *p)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
     if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
     /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. */
-    /* Never NULL: a slice in no page has mb__page_none, where the test below fails. */
+    /* Never NULL: a slice in no page has mb__page_none, capacity 0: the test below fails. */
     struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
-    uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
-    uint64_t idx = (off * pg->magic) >> 40;
-    if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
-    unsigned w = (unsigned)(idx >> 6), i = (unsigned)idx & 63;
+    uint64_t idx = mb__page_index(pg, (uint64_t)((uint8_t *)p - pg->start));
+    if (MB_UNLIKELY(idx >= pg->capacity)) goto slow; /* not a block start, or not ours */
+    unsigned w = (unsigned)(idx >> 6);
     struct mb_heap *h = mb__tl_heap;
+    uint64_t a = LOAD(pg->alloc[w]);
+    if (MB_UNLIKELY(pg->owner != h || !((a >> (idx & 63)) & 1))) goto not_local;
     /* A page with remote frees not yet collected goes the slow way, which also checks
      * the block's remote bit: a block another thread freed is still allocated in alloc[]
      * until then. One flag per page instead of remote[w], a line per bitmap word. A
-     * remote free racing with this one is caught by mb__remote_collect (see bin_take_word). */
-    uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !((a >> i) & 1))) goto not_local;
-    if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
-        free_collect(h, p);
+     * remote free racing with this one is caught by mb__remote_collect (see bin_take_word).
+     * The same test finds a page to be listed again (in_list clear). */
+    if (MB_UNLIKELY(__atomic_load_n(&pg->state, __ATOMIC_RELAXED) != MB_PAGE_STATE_PLAIN)) {
+        free_state_slow(h, p);
         return;
     }
-    STORE(pg->alloc[w], a ^ (1ull << i)); /* the bit is set: toggling clears it */
-    if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
+    STORE(pg->alloc[w], a ^ (1ull << (idx & 63))); /* the bit is set: toggling clears it */
+    if (MB_UNLIKELY(--pg->used == 0)) free_local_slow(h, pg);
     return;
 not_local:
     if (pg->owner != h) { /* another heap's block: remote.c, a tail call */
@@ -370,11 +374,16 @@ struct mb_heap *mb__heap_acquire(int tid)
         if (!h) return NULL;
         for (unsigned c = 1; c < MB_NUM_CLASSES; c++) h->bins[c].bsize = mb__class_bsize[c];
         mb__lock(&heaps_lock);
+        if (!heaps_all) /* the first heap: no fast path has run yet */
+            for (unsigned i = 0; i <= MB_CLASS_TABLE_MAX / 16; i++)
+                mb__bin_off[i] = (uint16_t)offsetof(struct mb_heap, bins[mb__class_small[i]]);
         h->next = heaps_all;
         heaps_all = h;
         mb__unlock(&heaps_lock);
     }
     h->tid = tid;
+    /* The caller makes h the calling thread's mb__tl_heap. */
+    mb__tl_fast = mb__check_mode ? NULL : h;
     return h;
 }
 
@@ -382,6 +391,7 @@ struct mb_heap *mb__heap_acquire(int tid)
  * into its pages meanwhile take the remote path (the owner is no thread's mb__tl_heap). */
 void mb__heap_thread_exit(struct mb_heap *h)
 {
+    if (mb__tl_fast == h) mb__tl_fast = NULL;
     mb__remote_flush(h);
     h->tid = 0;
     mb__lock(&heaps_lock);
