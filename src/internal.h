@@ -249,6 +249,51 @@ void *mb__heap_malloc_aligned(size_t size, size_t align);
 /* Free a fast-heap or huge block. A double or invalid free (p not the start of a live
  * block) is reported in one line and stops the process with SIGABRT. */
 void mb__heap_free(void *p);                          /* p may be NULL                    */
+/* mb__heap_free_fast's other cases, each reached by a tail call: anything but a local
+ * block of a cached segment (the full test, huge blocks, bad frees: stops), a segment not
+ * cached, a page with remote frees pending or not listed, a page emptied. */
+void mb__heap_free_slow(void *p);
+void mb__heap_free_seg_miss(struct mb_heap *h, void *p);
+void mb__heap_free_state(struct mb_heap *h, void *p);
+void mb__heap_free_emptied(struct mb_heap *h, struct mb_page *pg);
+void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx);
+/* free for thread heap h (not NULL): a block of h's pages in h's cached segment is freed
+ * here; every other case goes on by a tail call, so that the exported free built on it
+ * keeps no frame of its own. Every pointer is validated before anything changes: the
+ * segment (by the region map), the page, the block start, the alloc bit. */
+static inline __attribute__((always_inline)) void mb__heap_free_fast(struct mb_heap *h, void *p)
+{
+    if (MB_UNLIKELY((uintptr_t)p >> MB_SEGMENT_SHIFT != h->seg_chunk)) {
+        mb__heap_free_seg_miss(h, p);
+        return;
+    }
+    /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. Never
+     * NULL: a slice in no page has mb__page_none, capacity 0: the test below fails. */
+    struct mb_page *pg = h->seg->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
+    uint64_t idx = mb__page_index(pg, (uint64_t)((uint8_t *)p - pg->start));
+    if (MB_UNLIKELY(idx >= pg->capacity)) { /* not a block start, or not ours */
+        mb__heap_free_slow(p);
+        return;
+    }
+    unsigned w = (unsigned)(idx >> 6);
+    uint64_t a = MB_LOAD(pg->alloc[w]);
+    if (MB_UNLIKELY(pg->owner != h)) { /* another heap's block: remote.c */
+        mb__remote_free_from(h, pg, idx);
+        return;
+    }
+    /* A page with remote frees not yet collected goes the slow way, which also checks
+     * the block's remote bit: a block another thread freed is still allocated in alloc[]
+     * until then. One flag per page instead of remote[w], a line per bitmap word. A
+     * remote free racing with this one is caught by mb__remote_collect (see bin_take_word).
+     * The same test finds a page to be listed again (in_list clear). */
+    if (MB_UNLIKELY(!((a >> (idx & 63)) & 1) ||
+                    __atomic_load_n(&pg->state, __ATOMIC_RELAXED) != MB_PAGE_STATE_PLAIN)) {
+        mb__heap_free_state(h, p); /* a double free among them: the full test stops */
+        return;
+    }
+    MB_STORE(pg->alloc[w], a ^ (1ull << (idx & 63))); /* the bit is set: toggling clears it */
+    if (MB_UNLIKELY(--pg->used == 0)) mb__heap_free_emptied(h, pg);
+}
 void mb__heap_realloc_bad(void *p);                  /* realloc of such a p: stop         */
 int mb__heap_release(void *p);                       /* free without report; 0 when ok  */
 struct mb_heap *mb__heap_acquire(int tid);           /* adopt an orphan or make a heap   */
@@ -276,7 +321,6 @@ int mb__remote_free(struct mb_page *pg, unsigned w, uint64_t bit);
 void mb__remote_collect(struct mb_heap *h);          /* apply the frees others left in h */
 /* free's remote case: the thread of heap h (NULL: none) frees block idx of pg, a page
  * another heap owns. Deferred in h's rfree table; a double free found stops. */
-void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx);
 void mb__remote_flush(struct mb_heap *h);            /* publish h's deferred frees       */
 void mb__remote_forget(struct mb_heap *h);           /* fork's child: drop them          */
 

@@ -179,6 +179,11 @@ struct mb_rfree {
 };
 
 struct mb_heap {
+    /* free's cache of the region map: the segment of chunk seg_chunk (address >>
+     * MB_SEGMENT_SHIFT) is seg. Sound because a segment, once mapped, stays a segment with
+     * the same descriptor (segment.c never unmaps one). seg_chunk ~0: nothing cached. */
+    uintptr_t seg_chunk;
+    struct mb_segment *seg;
     struct mb_bin bins[MB_NUM_CLASSES];
     _Atomic(struct mb_page *) remote_pages; /* pages with remote frees, pushed by others */
     struct mb_heap *next;       /* all heaps                                               */

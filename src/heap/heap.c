@@ -186,7 +186,7 @@ void *mb__heap_malloc_aligned(size_t size, size_t align)
 /* heap_free_block says what is wrong (FREE_*); mb__heap_free stops the process on it,
  * the checker (mb__heap_release) has validated the pointer itself. */
 
-static MB_NOINLINE void free_local_slow(struct mb_heap *h, struct mb_page *pg)
+void mb__heap_free_emptied(struct mb_heap *h, struct mb_page *pg)
 {
     if (pg->used == 0) page_maybe_release(h, pg);
     else if (!pg->in_list) list_push(&h->bins[pg->cls], pg);
@@ -222,7 +222,7 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
         return FREE_DOUBLE;
     STORE(pg->alloc[w], a & ~bit);
     pg->used--;
-    if (MB_UNLIKELY(pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
+    if (MB_UNLIKELY(pg->used == 0 || !pg->in_list)) mb__heap_free_emptied(h, pg);
     return FREE_OK;
 }
 
@@ -247,7 +247,7 @@ static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why
     mb__report_stop("invalid %s of %p (not a live block memboss returned)", op, p);
 }
 
-static MB_NOINLINE void free_slow(void *p)
+void mb__heap_free_slow(void *p)
 {
     if (!p) return; /* free(NULL), off the fast path */
     int r = heap_free_block(p);
@@ -258,47 +258,35 @@ static MB_NOINLINE void free_slow(void *p)
  * frees (the page keeps our block, it is not released), then free as usual, which now
  * sees a block another thread freed as free, and lists the page again. Later local frees
  * into those pages take the fast path again. */
-static MB_NOINLINE void free_state_slow(struct mb_heap *h, void *p)
+void mb__heap_free_state(struct mb_heap *h, void *p)
 {
     if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) mb__remote_collect(h);
-    free_slow(p);
+    mb__heap_free_slow(p);
 }
 
-/* heap_free_block's local case, with every other case (huge, remote, bad, page emptied,
- * to be listed again or with remote frees pending) handed on by a tail call: no call, no
- * saved register here. */
-void mb__heap_free(void *p)
+/* mb__heap_free_fast with the segment cache updated: it hits this time. */
+static MB_NOINLINE void free_cached(struct mb_heap *h, void *p) { mb__heap_free_fast(h, p); }
+
+void mb__heap_free_seg_miss(struct mb_heap *h, void *p)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
-    if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
-    /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. */
-    /* Never NULL: a slice in no page has mb__page_none, capacity 0: the test below fails. */
-    struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
-    uint64_t idx = mb__page_index(pg, (uint64_t)((uint8_t *)p - pg->start));
-    if (MB_UNLIKELY(idx >= pg->capacity)) goto slow; /* not a block start, or not ours */
-    unsigned w = (unsigned)(idx >> 6);
+    if (!s || s->kind != MB_REGION_SEGMENT) {
+        mb__heap_free_slow(p); /* huge, NULL, or not ours */
+        return;
+    }
+    h->seg_chunk = (uintptr_t)p >> MB_SEGMENT_SHIFT;
+    h->seg = s;
+    free_cached(h, p);
+}
+
+void mb__heap_free(void *p)
+{
     struct mb_heap *h = mb__tl_heap;
-    uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !((a >> (idx & 63)) & 1))) goto not_local;
-    /* A page with remote frees not yet collected goes the slow way, which also checks
-     * the block's remote bit: a block another thread freed is still allocated in alloc[]
-     * until then. One flag per page instead of remote[w], a line per bitmap word. A
-     * remote free racing with this one is caught by mb__remote_collect (see bin_take_word).
-     * The same test finds a page to be listed again (in_list clear). */
-    if (MB_UNLIKELY(__atomic_load_n(&pg->state, __ATOMIC_RELAXED) != MB_PAGE_STATE_PLAIN)) {
-        free_state_slow(h, p);
+    if (MB_UNLIKELY(!h)) {
+        mb__heap_free_slow(p);
         return;
     }
-    STORE(pg->alloc[w], a ^ (1ull << (idx & 63))); /* the bit is set: toggling clears it */
-    if (MB_UNLIKELY(--pg->used == 0)) free_local_slow(h, pg);
-    return;
-not_local:
-    if (pg->owner != h) { /* another heap's block: remote.c, a tail call */
-        mb__remote_free_from(h, pg, idx);
-        return;
-    }
-slow:
-    free_slow(p);
+    mb__heap_free_fast(h, p);
 }
 
 /* realloc was handed p, which is not a live block: stop as free would. */
@@ -372,6 +360,7 @@ struct mb_heap *mb__heap_acquire(int tid)
     if (!h) {
         h = mb__meta_alloc(sizeof *h);
         if (!h) return NULL;
+        h->seg_chunk = ~(uintptr_t)0;
         for (unsigned c = 1; c < MB_NUM_CLASSES; c++) h->bins[c].bsize = mb__class_bsize[c];
         mb__lock(&heaps_lock);
         if (!heaps_all) /* the first heap: no fast path has run yet */
