@@ -206,6 +206,9 @@ extern MB_TLS struct mb_heap *mb__tl_heap;
 extern MB_TLS struct mb_heap *mb__tl_fast;
 void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure         */
 void *mb__heap_malloc_slow(size_t size);             /* all but mb__heap_malloc_fast's   */
+/* mb__heap_malloc_fast's empty bin b (the class of size): refilled from the next word of
+ * its page, or by the slow path. */
+void *mb__heap_malloc_bin(size_t size, struct mb_bin *b);
 /* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
  * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
 #define MB_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -231,8 +234,9 @@ static inline void *mb__bin_pop(struct mb_bin *b)
     return b->base + i * b->bsize;
 }
 /* malloc's fast path for thread heap h (not NULL): a small request whose bin has a free
- * block. Anything else goes to slow(size) by a tail call, so that an exported entry built
- * on it keeps no frame of its own. Always inlined: slow is a constant there. */
+ * block. An empty bin goes to mb__heap_malloc_bin, anything else to slow(size), by tail
+ * calls, so that an exported entry built on it keeps no frame of its own. Always inlined:
+ * slow is a constant there. */
 static inline __attribute__((always_inline)) void *mb__heap_malloc_fast(struct mb_heap *h,
                                                                       size_t size,
                                                                       void *(*slow)(size_t))
@@ -243,7 +247,7 @@ static inline __attribute__((always_inline)) void *mb__heap_malloc_fast(struct m
     else if (size <= MB_SMALL_MAX) b = &h->bins[mb__size_class_calc(size)];
     else return slow(size);
     if (MB_LIKELY(b->mask != 0)) return mb__bin_pop(b);
-    return slow(size);
+    return mb__heap_malloc_bin(size, b);
 }
 void *mb__heap_malloc_aligned(size_t size, size_t align);
 /* Free a fast-heap or huge block. A double or invalid free (p not the start of a live

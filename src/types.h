@@ -184,6 +184,8 @@ struct mb_heap {
      * the same descriptor (segment.c never unmaps one). seg_chunk ~0: nothing cached. */
     uintptr_t seg_chunk;
     struct mb_segment *seg;
+    uintptr_t seg_chunk2;       /* the segment cached before (free's miss path)            */
+    struct mb_segment *seg2;
     struct mb_bin bins[MB_NUM_CLASSES];
     _Atomic(struct mb_page *) remote_pages; /* pages with remote frees, pushed by others */
     struct mb_heap *next;       /* all heaps                                               */

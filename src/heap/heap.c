@@ -159,6 +159,16 @@ void *mb__heap_malloc_slow(size_t size)
     return mb__bin_pop(b);
 }
 
+void *mb__heap_malloc_bin(size_t size, struct mb_bin *b)
+{
+    struct mb_heap *h = mb__tl_heap; /* b is one of its bins */
+    struct mb_page *pg = b->page;
+    if (MB_UNLIKELY(atomic_load_explicit(&h->remote_pages, memory_order_relaxed) || !pg ||
+                    !bin_take_word(b, pg)))
+        return malloc_refill(size);
+    return mb__bin_pop(b);
+}
+
 void *mb__heap_malloc(size_t size)
 {
     struct mb_heap *h = mb__tl_heap;
@@ -267,14 +277,24 @@ void mb__heap_free_state(struct mb_heap *h, void *p)
 /* mb__heap_free_fast with the segment cache updated: it hits this time. */
 static MB_NOINLINE void free_cached(struct mb_heap *h, void *p) { mb__heap_free_fast(h, p); }
 
+/* The two segments freed into last are cached: programs whose blocks come from two
+ * segments (a thread's pages and another's) find them here without the region map. */
 void mb__heap_free_seg_miss(struct mb_heap *h, void *p)
 {
-    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
-    if (!s || s->kind != MB_REGION_SEGMENT) {
-        mb__heap_free_slow(p); /* huge, NULL, or not ours */
-        return;
+    uintptr_t chunk = (uintptr_t)p >> MB_SEGMENT_SHIFT;
+    struct mb_segment *s;
+    if (chunk == h->seg_chunk2) {
+        s = h->seg2;
+    } else {
+        s = mb__rmap_get((uintptr_t)p);
+        if (!s || s->kind != MB_REGION_SEGMENT) {
+            mb__heap_free_slow(p); /* huge, NULL, or not ours */
+            return;
+        }
     }
-    h->seg_chunk = (uintptr_t)p >> MB_SEGMENT_SHIFT;
+    h->seg_chunk2 = h->seg_chunk;
+    h->seg2 = h->seg;
+    h->seg_chunk = chunk;
     h->seg = s;
     free_cached(h, p);
 }
@@ -360,7 +380,7 @@ struct mb_heap *mb__heap_acquire(int tid)
     if (!h) {
         h = mb__meta_alloc(sizeof *h);
         if (!h) return NULL;
-        h->seg_chunk = ~(uintptr_t)0;
+        h->seg_chunk = h->seg_chunk2 = ~(uintptr_t)0;
         for (unsigned c = 1; c < MB_NUM_CLASSES; c++) h->bins[c].bsize = mb__class_bsize[c];
         mb__lock(&heaps_lock);
         if (!heaps_all) /* the first heap: no fast path has run yet */
