@@ -267,13 +267,14 @@ void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx);
  * segment (by the region map), the page, the block start, the alloc bit. */
 static inline __attribute__((always_inline)) void mb__heap_free_fast(struct mb_heap *h, void *p)
 {
-    if (MB_UNLIKELY((uintptr_t)p >> MB_SEGMENT_SHIFT != h->seg_chunk)) {
+    uintptr_t slice = (uintptr_t)p >> MB_SLICE_SHIFT;
+    if (MB_UNLIKELY(slice >> (MB_SEGMENT_SHIFT - MB_SLICE_SHIFT) != h->seg_chunk)) {
         mb__heap_free_seg_miss(h, p);
         return;
     }
-    /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. Never
-     * NULL: a slice in no page has mb__page_none, capacity 0: the test below fails. */
-    struct mb_page *pg = h->seg->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
+    /* The slice's entry of the segment's heads[] (see struct mb_heap). Never NULL: a
+     * slice in no page has mb__page_none, capacity 0: the test below fails. */
+    struct mb_page *pg = *(struct mb_page **)(h->seg_slices + slice * sizeof(struct mb_page *));
     uint64_t idx = mb__page_index(pg, (uint64_t)((uint8_t *)p - pg->start));
     if (MB_UNLIKELY(idx >= pg->capacity)) { /* not a block start, or not ours */
         mb__heap_free_slow(p);
@@ -295,7 +296,10 @@ static inline __attribute__((always_inline)) void mb__heap_free_fast(struct mb_h
         mb__heap_free_state(h, p); /* a double free among them: the full test stops */
         return;
     }
-    MB_STORE(pg->alloc[w], a ^ (1ull << (idx & 63))); /* the bit is set: toggling clears it */
+    /* The bit is set: toggling clears it. btc with a register takes the bit number modulo
+     * 64, which the compiler does not know (it would mask idx first). */
+    __asm__("btc %1, %0" : "+r"(a) : "r"(idx) : "cc");
+    MB_STORE(pg->alloc[w], a);
     if (MB_UNLIKELY(--pg->used == 0)) mb__heap_free_emptied(h, pg);
 }
 void mb__heap_realloc_bad(void *p);                  /* realloc of such a p: stop         */

@@ -179,13 +179,15 @@ struct mb_rfree {
 };
 
 struct mb_heap {
-    /* free's cache of the region map: the segment of chunk seg_chunk (address >>
-     * MB_SEGMENT_SHIFT) is seg. Sound because a segment, once mapped, stays a segment with
-     * the same descriptor (segment.c never unmaps one). seg_chunk ~0: nothing cached. */
+    /* free's cache of the region map: chunk seg_chunk (address >> MB_SEGMENT_SHIFT) is a
+     * segment, and the page of slice number i (address >> MB_SLICE_SHIFT) in it is the
+     * pointer at seg_slices + i * 8: its heads[] minus the chunk's first slice number.
+     * Sound because a segment, once mapped, stays a segment with the same descriptor
+     * (segment.c never unmaps one). seg_chunk ~0: nothing cached. */
     uintptr_t seg_chunk;
-    struct mb_segment *seg;
+    uintptr_t seg_slices;
     uintptr_t seg_chunk2;       /* the segment cached before (free's miss path)            */
-    struct mb_segment *seg2;
+    uintptr_t seg_slices2;
     struct mb_bin bins[MB_NUM_CLASSES];
     _Atomic(struct mb_page *) remote_pages; /* pages with remote frees, pushed by others */
     struct mb_heap *next;       /* all heaps                                               */

@@ -281,21 +281,21 @@ static MB_NOINLINE void free_cached(struct mb_heap *h, void *p) { mb__heap_free_
  * segments (a thread's pages and another's) find them here without the region map. */
 void mb__heap_free_seg_miss(struct mb_heap *h, void *p)
 {
-    uintptr_t chunk = (uintptr_t)p >> MB_SEGMENT_SHIFT;
-    struct mb_segment *s;
+    uintptr_t chunk = (uintptr_t)p >> MB_SEGMENT_SHIFT, slices;
     if (chunk == h->seg_chunk2) {
-        s = h->seg2;
+        slices = h->seg_slices2;
     } else {
-        s = mb__rmap_get((uintptr_t)p);
+        struct mb_segment *s = mb__rmap_get((uintptr_t)p);
         if (!s || s->kind != MB_REGION_SEGMENT) {
             mb__heap_free_slow(p); /* huge, NULL, or not ours */
             return;
         }
+        slices = (uintptr_t)s->heads - (chunk * MB_SLICES_PER_SEGMENT) * sizeof(struct mb_page *);
     }
     h->seg_chunk2 = h->seg_chunk;
-    h->seg2 = h->seg;
+    h->seg_slices2 = h->seg_slices;
     h->seg_chunk = chunk;
-    h->seg = s;
+    h->seg_slices = slices;
     free_cached(h, p);
 }
 
