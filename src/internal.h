@@ -327,8 +327,9 @@ void mb__heap_page_collected(struct mb_heap *h, struct mb_page *pg);
  * double free (the block is not allocated, or its remote free is already pending). */
 int mb__remote_free(struct mb_page *pg, unsigned w, uint64_t bit);
 void mb__remote_collect(struct mb_heap *h);          /* apply the frees others left in h */
-/* free's remote case: the thread of heap h (NULL: none) frees block idx of pg, a page
- * another heap owns. Deferred in h's rfree table; a double free found stops. */
+/* (mb__remote_free_from, with heap.c's free paths above: free's remote case, the thread
+ * of heap h (not NULL) frees block idx of pg, a page another heap owns. Deferred in h's
+ * rfree table; a double free found stops.) */
 void mb__remote_flush(struct mb_heap *h);            /* publish h's deferred frees       */
 void mb__remote_forget(struct mb_heap *h);           /* fork's child: drop them          */
 
