@@ -157,6 +157,27 @@ void mb__segment_page_free(struct mb_page *pg);      /* page empty: slices back,
 void mb__segment_page_grow(struct mb_page *pg);      /* owner, refilling: more blocks usable */
 int mb__segment_lock_fork(int phase);
 extern uint32_t mb__class_bsize[MB_NUM_CLASSES];
+/* Sets the page's divisors for block size bsize: magic (heap_find) and inv, shift (free). */
+static inline void mb__page_divisor(struct mb_page *pg, uint32_t bsize)
+{
+    unsigned shift = (unsigned)__builtin_ctz(bsize);
+    uint64_t d = bsize >> shift, inv = d; /* d * d == 1 mod 8: 3 good bits, doubled 5 times */
+    for (int i = 0; i < 5; i++) inv *= 2 - d * inv;
+    pg->magic = ((uint64_t)1 << 40) / bsize + 1;
+    pg->inv = inv;
+    pg->shift = (uint8_t)shift;
+}
+/* Block index of off (from pg->start) by the page's divisors: below pg->capacity only
+ * when off is the start of a block handed out from the page (see struct mb_page). */
+static inline uint64_t mb__page_index(const struct mb_page *pg, uint64_t off)
+{
+    uint64_t q = off * pg->inv;
+    unsigned k = pg->shift;
+    return (q >> k) | (q << ((64 - k) & 63));
+}
+/* struct mb_page's state when a local free has nothing to do but clear its bit: listed
+ * (in_list 1), no remote frees pending (0). */
+#define MB_PAGE_STATE_PLAIN ((uint16_t)1)
 /* The page of a slice that is in no page: capacity 0, so free's fast path needs no test
  * for "no page" (its block-start test fails). Slices' head is never NULL. */
 extern MB_HIDDEN struct mb_page mb__page_none;
@@ -181,8 +202,15 @@ static inline unsigned mb__size_class(size_t size)
 
 /* ---- heap/heap.c: thread heaps, the fast paths ------------------------------------- */
 extern MB_TLS struct mb_heap *mb__tl_heap;
+/* The thread's heap in fast mode, NULL in check mode (and before the thread's first
+ * allocation): malloc's and free's fast paths test this one pointer, not the mode too.
+ * Set and cleared with mb__tl_heap (mb__heap_acquire, mb__heap_thread_exit). */
+extern MB_TLS struct mb_heap *mb__tl_fast;
 void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure         */
 void *mb__heap_malloc_slow(size_t size);             /* all but mb__heap_malloc_fast's   */
+/* mb__heap_malloc_fast's empty bin b (the class of size): refilled from the next word of
+ * its page, or by the slow path. */
+void *mb__heap_malloc_bin(size_t size, struct mb_bin *b);
 /* Owner-side bitmap access: only the owner writes alloc[], other threads read it while
  * freeing remotely, so accesses are relaxed atomics (plain moves on x86-64). */
 #define MB_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -195,34 +223,87 @@ static inline unsigned mb__popcount64(uint64_t x)
     x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
     return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
+/* mb__class_small as byte offsets of the bins in struct mb_heap: malloc's fast path adds
+ * one to the heap's address. Filled before the first heap is handed out. */
+extern MB_HIDDEN uint16_t mb__bin_off[MB_CLASS_TABLE_MAX / 16 + 1];
 /* Take the lowest free block of the bin's mask (not empty) and mark it allocated. */
 static inline void *mb__bin_pop(struct mb_bin *b)
 {
     uint64_t m = b->mask;
-    unsigned i = (unsigned)__builtin_ctzll(m);
+    uint64_t i = (uint64_t)__builtin_ctzll(m);
     b->mask = m & (m - 1);
     MB_STORE(*b->alloc, MB_LOAD(*b->alloc) | (1ull << i));
-    return b->base + (size_t)i * b->bsize;
+    return b->base + i * b->bsize;
 }
 /* malloc's fast path for thread heap h (not NULL): a small request whose bin has a free
- * block. Anything else goes to slow(size) by a tail call, so that an exported entry built
- * on it keeps no frame of its own. Always inlined: slow is a constant there. */
+ * block. An empty bin goes to mb__heap_malloc_bin, anything else to slow(size), by tail
+ * calls, so that an exported entry built on it keeps no frame of its own. Always inlined:
+ * slow is a constant there. */
 static inline __attribute__((always_inline)) void *mb__heap_malloc_fast(struct mb_heap *h,
                                                                       size_t size,
                                                                       void *(*slow)(size_t))
 {
-    unsigned cls;
-    if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) cls = mb__class_small[(size + 15) >> 4];
-    else if (size <= MB_SMALL_MAX) cls = mb__size_class_calc(size);
+    struct mb_bin *b;
+    if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX))
+        b = (struct mb_bin *)((char *)h + mb__bin_off[(size + 15) >> 4]);
+    else if (size <= MB_SMALL_MAX) b = &h->bins[mb__size_class_calc(size)];
     else return slow(size);
-    struct mb_bin *b = &h->bins[cls];
     if (MB_LIKELY(b->mask != 0)) return mb__bin_pop(b);
-    return slow(size);
+    return mb__heap_malloc_bin(size, b);
 }
 void *mb__heap_malloc_aligned(size_t size, size_t align);
 /* Free a fast-heap or huge block. A double or invalid free (p not the start of a live
  * block) is reported in one line and stops the process with SIGABRT. */
 void mb__heap_free(void *p);                          /* p may be NULL                    */
+/* mb__heap_free_fast's other cases, each reached by a tail call: anything but a local
+ * block of a cached segment (the full test, huge blocks, bad frees: stops), a segment not
+ * cached, a page with remote frees pending or not listed, a page emptied. */
+void mb__heap_free_slow(void *p);
+void mb__heap_free_seg_miss(struct mb_heap *h, void *p);
+void mb__heap_free_state(struct mb_heap *h, void *p);
+void mb__heap_free_emptied(struct mb_heap *h, struct mb_page *pg);
+void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx);
+/* free for thread heap h (not NULL): a block of h's pages in h's cached segment is freed
+ * here; every other case goes on by a tail call, so that the exported free built on it
+ * keeps no frame of its own. Every pointer is validated before anything changes: the
+ * segment (by the region map), the page, the block start, the alloc bit. */
+static inline __attribute__((always_inline)) void mb__heap_free_fast(struct mb_heap *h, void *p)
+{
+    uintptr_t slice = (uintptr_t)p >> MB_SLICE_SHIFT;
+    if (MB_UNLIKELY(slice >> (MB_SEGMENT_SHIFT - MB_SLICE_SHIFT) != h->seg_chunk)) {
+        mb__heap_free_seg_miss(h, p);
+        return;
+    }
+    /* The slice's entry of the segment's heads[] (see struct mb_heap). Never NULL: a
+     * slice in no page has mb__page_none, capacity 0: the test below fails. */
+    struct mb_page *pg = *(struct mb_page **)(h->seg_slices + slice * sizeof(struct mb_page *));
+    uint64_t idx = mb__page_index(pg, (uint64_t)((uint8_t *)p - pg->start));
+    if (MB_UNLIKELY(idx >= pg->capacity)) { /* not a block start, or not ours */
+        mb__heap_free_slow(p);
+        return;
+    }
+    unsigned w = (unsigned)(idx >> 6);
+    uint64_t a = MB_LOAD(pg->alloc[w]);
+    if (MB_UNLIKELY(pg->owner != h)) { /* another heap's block: remote.c */
+        mb__remote_free_from(h, pg, idx);
+        return;
+    }
+    /* A page with remote frees not yet collected goes the slow way, which also checks
+     * the block's remote bit: a block another thread freed is still allocated in alloc[]
+     * until then. One flag per page instead of remote[w], a line per bitmap word. A
+     * remote free racing with this one is caught by mb__remote_collect (see bin_take_word).
+     * The same test finds a page to be listed again (in_list clear). */
+    if (MB_UNLIKELY(!((a >> (idx & 63)) & 1) ||
+                    __atomic_load_n(&pg->state, __ATOMIC_RELAXED) != MB_PAGE_STATE_PLAIN)) {
+        mb__heap_free_state(h, p); /* a double free among them: the full test stops */
+        return;
+    }
+    /* The bit is set: toggling clears it. btc with a register takes the bit number modulo
+     * 64, which the compiler does not know (it would mask idx first). */
+    __asm__("btc %1, %0" : "+r"(a) : "r"(idx) : "cc");
+    MB_STORE(pg->alloc[w], a);
+    if (MB_UNLIKELY(--pg->used == 0)) mb__heap_free_emptied(h, pg);
+}
 void mb__heap_realloc_bad(void *p);                  /* realloc of such a p: stop         */
 int mb__heap_release(void *p);                       /* free without report; 0 when ok  */
 struct mb_heap *mb__heap_acquire(int tid);           /* adopt an orphan or make a heap   */
@@ -248,9 +329,9 @@ void mb__heap_page_collected(struct mb_heap *h, struct mb_page *pg);
  * double free (the block is not allocated, or its remote free is already pending). */
 int mb__remote_free(struct mb_page *pg, unsigned w, uint64_t bit);
 void mb__remote_collect(struct mb_heap *h);          /* apply the frees others left in h */
-/* free's remote case: the thread of heap h (NULL: none) frees block idx of pg, a page
- * another heap owns. Deferred in h's rfree table; a double free found stops. */
-void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx);
+/* (mb__remote_free_from, with heap.c's free paths above: free's remote case, the thread
+ * of heap h (not NULL) frees block idx of pg, a page another heap owns. Deferred in h's
+ * rfree table; a double free found stops.) */
 void mb__remote_flush(struct mb_heap *h);            /* publish h's deferred frees       */
 void mb__remote_forget(struct mb_heap *h);           /* fork's child: drop them          */
 

@@ -35,12 +35,14 @@ oom:
  * fast heap's slow path (empty bin, huge block) by a tail call too. */
 MB_API void *malloc(size_t n)
 {
-    struct mb_heap *h = mb__tl_heap;
-    if (MB_UNLIKELY(h == NULL || mb__check_mode)) return malloc_other(n);
+    struct mb_heap *h = mb__tl_fast; /* NULL in check mode */
+    if (MB_UNLIKELY(h == NULL)) return malloc_other(n);
     return mb__heap_malloc_fast(h, n, mb__heap_malloc_slow);
 }
 
-MB_API void free(void *p)
+/* free in check mode or in a thread with no heap yet, reached from free by a tail call
+ * as malloc_other is from malloc. */
+static MB_NOINLINE void free_other(void *p)
 {
     if (MB_UNLIKELY(mb__check_mode)) {
         if (!p) return;
@@ -49,6 +51,17 @@ MB_API void free(void *p)
         return;
     }
     mb__heap_free(p); /* free(NULL) included: it finds no region and returns */
+}
+
+/* One function with no frame, as malloc: every case but a local free is a tail call. */
+MB_API void free(void *p)
+{
+    struct mb_heap *h = mb__tl_fast; /* NULL in check mode */
+    if (MB_UNLIKELY(h == NULL)) {
+        free_other(p);
+        return;
+    }
+    mb__heap_free_fast(h, p); /* free(NULL) included: no segment there, then no region */
 }
 
 MB_API void *calloc(size_t n, size_t size)

@@ -83,7 +83,10 @@ struct mb_page {
     /* Geometry: set when the page is carved, read by every thread that frees into it. */
     uint8_t *start;             /* first block; NULL when the slice is not a page head   */
     struct mb_heap *owner;      /* thread heap that allocates from this page             */
-    uint64_t magic;             /* (off * magic) >> 40 == off / bsize for off < 2^22     */
+    /* Exact division by bsize = d << shift (d odd), free's block-start test: for any
+     * offset, rotr(off * inv, shift) is off / bsize when bsize divides off, and is above
+     * 2^64 / bsize (so above any capacity) when it does not; inv * d == 1 mod 2^64. */
+    uint64_t inv;
     /* Written by the owner only. */
     struct mb_page *next;       /* in the owner's bin list of pages with free blocks     */
     struct mb_page *prev;
@@ -94,12 +97,20 @@ struct mb_page {
     /* Owner only. */
     uint16_t used;              /* blocks allocated or held by the bin's cache           */
     uint16_t cursor;            /* next bitmap word to scan for free blocks              */
-    uint8_t in_list;            /* attached to its bin: current page or on the list      */
-    /* Geometry. */
-    uint8_t cls;                /* size class                                            */
-    uint8_t nslices;            /* length of the page in slices                          */
-    /* Raised by a remote freer (once until the owner collects), read by every local free. */
-    _Atomic uint8_t remote_pending; /* on the owner's remote stack                       */
+    uint8_t shift;              /* geometry: see inv                                     */
+    uint8_t cls;                /* geometry: size class                                  */
+    /* in_list (owner only) and remote_pending side by side: a local free reads both as
+     * one 16-bit state, MB_PAGE_STATE_PLAIN when it has nothing else to do. */
+    union {
+        struct {
+            uint8_t in_list;    /* attached to its bin: current page or on the list      */
+            /* Raised by a remote freer (once until the owner collects). */
+            _Atomic uint8_t remote_pending; /* on the owner's remote stack               */
+        };
+        uint16_t state;
+    };
+    uint8_t nslices;            /* geometry: length of the page in slices                */
+    uint64_t magic;             /* (off * magic) >> 40 == off / bsize for off < 2^22     */
 
     /* Written by the threads that free remotely; check mode's records. */
     _Alignas(64) struct mb_page *remote_next; /* in the owner's stack of remote pages     */
@@ -151,7 +162,7 @@ struct mb_bin {
     uint8_t *base;              /* address of bit 0                                        */
     uint64_t *alloc;            /* the page's alloc bitmap word the mask came from        */
     struct mb_page *page;       /* page the mask came from                                 */
-    uint32_t bsize;             /* block size of the class                                 */
+    uint64_t bsize;             /* block size of the class (64 bits: no extension at pop)  */
     struct mb_page *pages;      /* other pages of this class with free blocks              */
 };
 
@@ -169,6 +180,15 @@ struct mb_rfree {
 };
 
 struct mb_heap {
+    /* free's cache of the region map: chunk seg_chunk (address >> MB_SEGMENT_SHIFT) is a
+     * segment, and the page of slice number i (address >> MB_SLICE_SHIFT) in it is the
+     * pointer at seg_slices + i * 8: its heads[] minus the chunk's first slice number.
+     * Sound because a segment, once mapped, stays a segment with the same descriptor
+     * (segment.c never unmaps one). seg_chunk ~0: nothing cached. */
+    uintptr_t seg_chunk;
+    uintptr_t seg_slices;
+    uintptr_t seg_chunk2;       /* the segment cached before (free's miss path)            */
+    uintptr_t seg_slices2;
     struct mb_bin bins[MB_NUM_CLASSES];
     _Atomic(struct mb_page *) remote_pages; /* pages with remote frees, pushed by others */
     struct mb_heap *next;       /* all heaps                                               */

@@ -4,8 +4,8 @@
  * word of a page. The fast path is: class lookup, load mask, count trailing zeros, clear
  * the bit, set it in the page's alloc bitmap, multiply. No lock, no atomic.
  * free: the region map gives the segment, the slice gives the page; the block index comes
- * from a multiply by the page's reciprocal; the alloc bit is checked (double free) and
- * cleared. A block of a page owned by another heap is freed by setting its bit in the
+ * from a multiply by the page's inverse and a rotate, which also tests that the pointer
+ * starts a block (struct mb_page); the alloc bit is checked (double free) and cleared. A block of a page owned by another heap is freed by setting its bit in the
  * page's remote bitmap atomically; the owner collects those bits on its slow path. */
 #include "internal.h"
 
@@ -13,6 +13,8 @@
 #include <string.h>
 
 MB_TLS struct mb_heap *mb__tl_heap;
+MB_TLS struct mb_heap *mb__tl_fast;
+uint16_t mb__bin_off[MB_CLASS_TABLE_MAX / 16 + 1];
 
 /* A local free reads and writes one line of the page's metadata besides the bitmap. */
 _Static_assert(offsetof(struct mb_page, remote_next) == 64, "struct mb_page's first line");
@@ -157,6 +159,16 @@ void *mb__heap_malloc_slow(size_t size)
     return mb__bin_pop(b);
 }
 
+void *mb__heap_malloc_bin(size_t size, struct mb_bin *b)
+{
+    struct mb_heap *h = mb__tl_heap; /* b is one of its bins */
+    struct mb_page *pg = b->page;
+    if (MB_UNLIKELY(atomic_load_explicit(&h->remote_pages, memory_order_relaxed) || !pg ||
+                    !bin_take_word(b, pg)))
+        return malloc_refill(size);
+    return mb__bin_pop(b);
+}
+
 void *mb__heap_malloc(size_t size)
 {
     struct mb_heap *h = mb__tl_heap;
@@ -184,7 +196,7 @@ void *mb__heap_malloc_aligned(size_t size, size_t align)
 /* heap_free_block says what is wrong (FREE_*); mb__heap_free stops the process on it,
  * the checker (mb__heap_release) has validated the pointer itself. */
 
-static MB_NOINLINE void free_local_slow(struct mb_heap *h, struct mb_page *pg)
+void mb__heap_free_emptied(struct mb_heap *h, struct mb_page *pg)
 {
     if (pg->used == 0) page_maybe_release(h, pg);
     else if (!pg->in_list) list_push(&h->bins[pg->cls], pg);
@@ -207,9 +219,9 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
     struct mb_page *pg = s->heads[soff >> MB_SLICE_SHIFT];
     if (MB_UNLIKELY(!pg)) return FREE_NOT_OURS;
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
-    uint64_t idx = (off * pg->magic) >> 40;
-    if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) {
-        return idx >= pg->capacity ? FREE_NOT_OURS : FREE_INTERIOR;
+    uint64_t idx = mb__page_index(pg, off);
+    if (MB_UNLIKELY(idx >= pg->capacity)) {
+        return (off * pg->magic) >> 40 >= pg->capacity ? FREE_NOT_OURS : FREE_INTERIOR;
     }
     unsigned w = (unsigned)(idx >> 6);
     uint64_t bit = 1ull << (idx & 63);
@@ -220,7 +232,7 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
         return FREE_DOUBLE;
     STORE(pg->alloc[w], a & ~bit);
     pg->used--;
-    if (MB_UNLIKELY(pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
+    if (MB_UNLIKELY(pg->used == 0 || !pg->in_list)) mb__heap_free_emptied(h, pg);
     return FREE_OK;
 }
 
@@ -245,56 +257,56 @@ static MB_NOINLINE __attribute__((noreturn)) void stop_bad_free(void *p, int why
     mb__report_stop("invalid %s of %p (not a live block memboss returned)", op, p);
 }
 
-static MB_NOINLINE void free_slow(void *p)
+void mb__heap_free_slow(void *p)
 {
     if (!p) return; /* free(NULL), off the fast path */
     int r = heap_free_block(p);
     if (MB_UNLIKELY(r != FREE_OK)) stop_bad_free(p, r, "free");
 }
 
-/* A local free into a page with remote frees pending: collect them (the page keeps our
- * block, it is not released), then free as usual, which now sees a block another thread
- * freed as free. Later local frees into those pages take the fast path again. */
-static MB_NOINLINE void free_collect(struct mb_heap *h, void *p)
+/* A local free into a page with remote frees pending, or not listed: collect the remote
+ * frees (the page keeps our block, it is not released), then free as usual, which now
+ * sees a block another thread freed as free, and lists the page again. Later local frees
+ * into those pages take the fast path again. */
+void mb__heap_free_state(struct mb_heap *h, void *p)
 {
-    mb__remote_collect(h);
-    free_slow(p);
+    if (atomic_load_explicit(&h->remote_pages, memory_order_relaxed)) mb__remote_collect(h);
+    mb__heap_free_slow(p);
 }
 
-/* heap_free_block's local case, with every other case (huge, remote, bad, page emptied
- * or to be listed again) handed on by a tail call: no call, no saved register here. */
+/* mb__heap_free_fast with the segment cache updated: it hits this time. */
+static MB_NOINLINE void free_cached(struct mb_heap *h, void *p) { mb__heap_free_fast(h, p); }
+
+/* The two segments freed into last are cached: programs whose blocks come from two
+ * segments (a thread's pages and another's) find them here without the region map. */
+void mb__heap_free_seg_miss(struct mb_heap *h, void *p)
+{
+    uintptr_t chunk = (uintptr_t)p >> MB_SEGMENT_SHIFT, slices;
+    if (chunk == h->seg_chunk2) {
+        slices = h->seg_slices2;
+    } else {
+        struct mb_segment *s = mb__rmap_get((uintptr_t)p);
+        if (!s || s->kind != MB_REGION_SEGMENT) {
+            mb__heap_free_slow(p); /* huge, NULL, or not ours */
+            return;
+        }
+        slices = (uintptr_t)s->heads - (chunk * MB_SLICES_PER_SEGMENT) * sizeof(struct mb_page *);
+    }
+    h->seg_chunk2 = h->seg_chunk;
+    h->seg_slices2 = h->seg_slices;
+    h->seg_chunk = chunk;
+    h->seg_slices = slices;
+    free_cached(h, p);
+}
+
 void mb__heap_free(void *p)
 {
-    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
-    if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) goto slow;
-    /* A segment is MB_SEGMENT_SIZE aligned: the slice index is in p's low bits. */
-    /* Never NULL: a slice in no page has mb__page_none, where the test below fails. */
-    struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
-    uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
-    uint64_t idx = (off * pg->magic) >> 40;
-    if (MB_UNLIKELY(idx * pg->bsize != off || idx >= pg->capacity)) goto slow;
-    unsigned w = (unsigned)(idx >> 6), i = (unsigned)idx & 63;
     struct mb_heap *h = mb__tl_heap;
-    /* A page with remote frees not yet collected goes the slow way, which also checks
-     * the block's remote bit: a block another thread freed is still allocated in alloc[]
-     * until then. One flag per page instead of remote[w], a line per bitmap word. A
-     * remote free racing with this one is caught by mb__remote_collect (see bin_take_word). */
-    uint64_t a = LOAD(pg->alloc[w]);
-    if (MB_UNLIKELY(pg->owner != h || !((a >> i) & 1))) goto not_local;
-    if (MB_UNLIKELY(atomic_load_explicit(&pg->remote_pending, memory_order_relaxed))) {
-        free_collect(h, p);
+    if (MB_UNLIKELY(!h)) {
+        mb__heap_free_slow(p);
         return;
     }
-    STORE(pg->alloc[w], a ^ (1ull << i)); /* the bit is set: toggling clears it */
-    if (MB_UNLIKELY(--pg->used == 0 || !pg->in_list)) free_local_slow(h, pg);
-    return;
-not_local:
-    if (pg->owner != h) { /* another heap's block: remote.c, a tail call */
-        mb__remote_free_from(h, pg, idx);
-        return;
-    }
-slow:
-    free_slow(p);
+    mb__heap_free_fast(h, p);
 }
 
 /* realloc was handed p, which is not a live block: stop as free would. */
@@ -368,13 +380,19 @@ struct mb_heap *mb__heap_acquire(int tid)
     if (!h) {
         h = mb__meta_alloc(sizeof *h);
         if (!h) return NULL;
+        h->seg_chunk = h->seg_chunk2 = ~(uintptr_t)0;
         for (unsigned c = 1; c < MB_NUM_CLASSES; c++) h->bins[c].bsize = mb__class_bsize[c];
         mb__lock(&heaps_lock);
+        if (!heaps_all) /* the first heap: no fast path has run yet */
+            for (unsigned i = 0; i <= MB_CLASS_TABLE_MAX / 16; i++)
+                mb__bin_off[i] = (uint16_t)offsetof(struct mb_heap, bins[mb__class_small[i]]);
         h->next = heaps_all;
         heaps_all = h;
         mb__unlock(&heaps_lock);
     }
     h->tid = tid;
+    /* The caller makes h the calling thread's mb__tl_heap. */
+    mb__tl_fast = mb__check_mode ? NULL : h;
     return h;
 }
 
@@ -382,6 +400,7 @@ struct mb_heap *mb__heap_acquire(int tid)
  * into its pages meanwhile take the remote path (the owner is no thread's mb__tl_heap). */
 void mb__heap_thread_exit(struct mb_heap *h)
 {
+    if (mb__tl_fast == h) mb__tl_fast = NULL;
     mb__remote_flush(h);
     h->tid = 0;
     mb__lock(&heaps_lock);

@@ -136,14 +136,14 @@ static MB_NOINLINE void free_from_slow(struct mb_heap *h, struct mb_page *pg, un
     if ((h->rfree_bytes += pg->bsize) > MB_RFREE_BYTES) mb__remote_flush(h);
 }
 
-/* Kept a leaf with no saved register: its every other case is a tail call. */
+/* Kept a leaf with no saved register: its every other case is a tail call. h is not
+ * NULL: its one caller, mb__heap_free_fast, has a thread heap. */
 void mb__remote_free_from(struct mb_heap *h, struct mb_page *pg, uint64_t idx)
 {
     /* The block's index, not its word and bit: free's local fast path keeps it in a
      * register anyway, and passes it on without an instruction. */
     unsigned w = (unsigned)(idx >> 6);
     uint64_t bit = 1ull << (idx & 63);
-    if (MB_UNLIKELY(!h)) goto slow;
     uintptr_t key = (uintptr_t)pg | w;
     struct mb_rfree *e = &h->rfree[rfree_slot(key)];
     uint64_t m = e->mask;

@@ -217,7 +217,7 @@ struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls)
     for (unsigned i = 0; i < n; i++) s->heads[at + i] = pg;
     uint32_t bsize = mb__class_bsize[cls];
     pg->start = s->base + (size_t)at * MB_SLICE_SIZE;
-    pg->magic = ((uint64_t)1 << 40) / bsize + 1;
+    mb__page_divisor(pg, bsize);
     pg->bsize = bsize;
     pg->nslices = (uint8_t)n;
     /* Check mode keeps one record per block, sized by the capacity when the page is
