@@ -102,6 +102,7 @@ int mb__os_unmap(void *p, size_t size);
 int mb__os_protect(void *p, size_t size, int rw);    /* rw: 1 read-write, 0 none        */
 int mb__os_discard(void *p, size_t size);            /* contents gone, stays RW (zero)  */
 int mb__os_discard_none(void *p, size_t size);       /* contents gone, PROT_NONE        */
+void mb__os_advise_huge(void *p, size_t size);       /* hint: transparent huge pages    */
 int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size);
 void mb__os_write_all(int fd, const char *p, size_t n);
 int mb__os_tid(void);

@@ -33,12 +33,75 @@ void mb__check_init(void)
 
 /* ---- locating blocks --------------------------------------------------------------- */
 
+/* The records of canary blocks, one array per page: a program that allocates millions of
+ * blocks touches megabytes of them, so they come from mappings of their own backed by huge
+ * pages where the kernel allows (a 4 KiB page fault costs microseconds), not from the
+ * general metadata heap. Arrays are powers of two of bytes; freed ones go to a list per
+ * size. */
+#define INFO_CHUNK ((size_t)4 << 20)
+#define INFO_HUGE ((size_t)2 << 20)
+#define INFO_BUCKETS 48
+static mb_lock info_lock;
+static uint8_t *info_cur, *info_end;
+static void *info_free[INFO_BUCKETS];
+
+static unsigned info_bucket(size_t bytes)
+{
+    unsigned b = 5; /* 32 bytes: one record */
+    while (((size_t)1 << b) < bytes) b++;
+    return b;
+}
+
+static struct mb_blockinfo *info_alloc(size_t bytes)
+{
+    unsigned b = info_bucket(bytes);
+    size_t rounded = (size_t)1 << b;
+    if (rounded > INFO_CHUNK / 4) return mb__meta_alloc(rounded); /* rare: very large pages */
+    mb__lock(&info_lock);
+    void *p = info_free[b];
+    if (p) {
+        info_free[b] = *(void **)p;
+        mb__unlock(&info_lock);
+        memset(p, 0, rounded);
+        return p;
+    }
+    if ((size_t)(info_end - info_cur) < rounded) {
+        /* Mapped with a huge page's slack, so that the chunk starts on a huge page. */
+        uint8_t *m = mb__os_map(INFO_CHUNK + INFO_HUGE);
+        if (!m) {
+            mb__unlock(&info_lock);
+            return NULL;
+        }
+        info_cur = (uint8_t *)mb__align_up((uintptr_t)m, INFO_HUGE);
+        info_end = info_cur + INFO_CHUNK;
+        mb__os_advise_huge(info_cur, INFO_CHUNK);
+    }
+    p = info_cur;
+    info_cur += rounded;
+    mb__unlock(&info_lock);
+    return p; /* fresh mapping: zero */
+}
+
+static void info_release(struct mb_blockinfo *p, size_t bytes)
+{
+    if (!p) return;
+    unsigned b = info_bucket(bytes);
+    if (((size_t)1 << b) > INFO_CHUNK / 4) {
+        mb__meta_free(p, (size_t)1 << b);
+        return;
+    }
+    mb__lock(&info_lock);
+    *(void **)p = info_free[b];
+    info_free[b] = p;
+    mb__unlock(&info_lock);
+}
+
 static struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
 {
-    if (!pg->info || pg->info_cap < pg->capacity) {
+    if (MB_UNLIKELY(!pg->info || pg->info_cap < pg->capacity)) {
         /* Only the owner thread gets here, for a page whose blocks are all free. */
-        mb__meta_free(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
-        pg->info = mb__meta_alloc((size_t)pg->capacity * sizeof *pg->info);
+        info_release(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
+        pg->info = info_alloc((size_t)pg->capacity * sizeof *pg->info);
         pg->info_cap = pg->info ? pg->capacity : 0;
         if (!pg->info) return NULL;
     }

@@ -33,6 +33,12 @@ void mb__stack_init(void)
     depot_base = mb__os_map(DEPOT_BYTES); /* untouched pages cost nothing              */
     depot_used = 16;                      /* id 0 means "no stack"                       */
     if (!depot_base) depot_buckets = NULL;
+    /* Each new stack touches a random bucket and the records' end: huge pages, where the
+     * kernel allows them, spare most of the page faults of a program with many stacks. */
+    if (depot_buckets) {
+        mb__os_advise_huge(depot_buckets, DEPOT_BUCKETS * sizeof(uint32_t));
+        mb__os_advise_huge(depot_base, DEPOT_BYTES);
+    }
 }
 
 /* The address of the call instruction that returns to ret, when the bytes before ret
