@@ -311,6 +311,7 @@ int mb__quarantine_release_guarded(void);            /* oldest out until a guard
 void mb__check_release(void *entry, struct mb_blockinfo *info, int guarded);
 int mb__quarantine_fork(int phase);
 void mb__quarantine_foreach(void (*fn)(void *entry, struct mb_blockinfo *info, int guarded)); /* oldest first */
+void mb__quarantine_walk_abandoned(void);            /* after a fault in the foreach's fn */
 
 /* ---- check/canary.c -------------------------------------------------------------------- */
 void mb__canary_fill(uint8_t *p, size_t n);

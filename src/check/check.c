@@ -8,6 +8,7 @@
  * with free_fill_byte and verified when they leave. Every pointer handed to free or realloc
  * is validated against the records before anything is touched. */
 #include "internal.h"
+#include "check/bytes.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -188,36 +189,37 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
         size_t total = off + mb__align_up(size, MB_ALIGN) + MB_REDZONE;
         uint8_t *slot = mb__heap_malloc_aligned(total, a);
         if (!slot) return NULL;
-        uint8_t *start;
+        /* The slot's page, as free finds it (no lookup of the allocation bit: it was just set). */
+        struct mb_segment *s = mb__rmap_get((uintptr_t)slot);
         size_t bsize;
-        struct mb_page *pg;
-        struct mb_huge *hb;
-        int allocated;
-        mb__heap_find(slot, &start, &bsize, &pg, &hb, &allocated);
-        if (hb) {
+        int huge = s->kind != MB_REGION_SEGMENT;
+        if (MB_LIKELY(!huge)) {
+            struct mb_page *pg = s->heads[((uintptr_t)slot & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
+            uint64_t idx = ((uint64_t)(slot - pg->start) * pg->magic) >> 40;
+            info = page_info(pg, (unsigned)idx);
+            bsize = pg->bsize;
+        } else {
+            struct mb_huge *hb = (struct mb_huge *)s;
             if (!hb->info) hb->info = mb__meta_alloc(sizeof *hb->info);
             info = hb->info;
             bsize = hb->usable;
-        } else {
-            info = page_info(pg, (unsigned)((slot - pg->start) / pg->bsize));
         }
         if (!info) {
             mb__heap_release(slot);
             errno = ENOMEM;
             return NULL;
         }
-        memset(info, 0, sizeof *info);
-        info->size = size;
-        info->user_off = (uint32_t)off;
+        *info = (struct mb_blockinfo){.size = size, .user_off = (uint32_t)off};
         user = slot + off;
-        mb__canary_fill(slot, off);
-        struct mb_block b = {info, slot, bsize, NULL, user, hb != NULL};
-        mb__canary_fill(user + size, tail_len(&b));
+        mb__fill_bytes(slot, off, MB_FILL_CANARY);
+        struct mb_block b = {info, slot, bsize, NULL, user, huge};
+        mb__fill_bytes(user + size, tail_len(&b), MB_FILL_CANARY);
     }
     info->alloc_stack = stack;
     info->alloc_tid = mb__check_tid();
     info->api = (uint8_t)api;
-    if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC && !(g && closed)) memset(user, (int)mb__opt.malloc_fill_byte, size);
+    if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC && !(g && closed))
+        mb__fill_bytes(user, size, (uint8_t)mb__opt.malloc_fill_byte);
     __atomic_store_n(&info->state, MB_BLOCK_LIVE, __ATOMIC_RELEASE);
     return user;
 }
@@ -247,13 +249,14 @@ static void print_bytes(const char *what, const uint8_t *from, const uint8_t *to
 
 /* Verify a live block's canaries; report an overflow found at `when` ("free", "realloc",
  * "exit"). Returns 1 if intact. */
-static int verify_canaries(const struct mb_block *b, const char *when, void *caller)
+static MB_NOINLINE int verify_canaries(const struct mb_block *b, const char *when, void *caller)
 {
     size_t size = b->info->size;
     const uint8_t *after = b->user + size;
     size_t tlen = tail_len(b);
     /* A canary block's memory is never closed (unwritten_reads): the usual case in one test each. */
-    if (!b->g && mb__canary_intact(after, tlen) && mb__canary_intact(b->slot, (size_t)(b->user - b->slot)))
+    if (MB_LIKELY(!b->g && mb__all_bytes(after, tlen, MB_FILL_CANARY) &&
+                  mb__all_bytes(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY)))
         return 1;
     const uint8_t *bad_after = mb__unwritten_find_bad(after, tlen, MB_FILL_CANARY);
     size_t hlen = head_len(b);
@@ -295,7 +298,7 @@ static int verify_canaries(const struct mb_block *b, const char *when, void *cal
 
 /* ---- free ---------------------------------------------------------------------------- */
 
-static void report_bad_free(void *p, void *caller, int from_realloc, const struct mb_block *b, int found)
+static MB_NOINLINE void report_bad_free(void *p, void *caller, int from_realloc, const struct mb_block *b, int found)
 {
     int twice = found && b->user == p && b->info->state == MB_BLOCK_QUARANTINED;
     enum mb_finding_kind kind = twice ? MB_FINDING_DOUBLE_FREE
@@ -341,9 +344,32 @@ static void report_bad_free(void *p, void *caller, int from_realloc, const struc
     mb__report_end();
 }
 
-/* Validates p; returns 1 and fills b when p is a live block's pointer, else reports. */
-static int validate(void *p, void *caller, int from_realloc, struct mb_block *b)
+/* The usual free: p is the start of a live canary block in a page of the fast heap. The
+ * page and record as mb__check_block_at finds them, without its other cases; 0 sends
+ * every other pointer there. */
+static inline __attribute__((always_inline)) int find_live_slot(void *p, struct mb_block *b)
 {
+    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
+    if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) return 0;
+    struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
+    if (MB_UNLIKELY(!pg->start || !pg->info)) return 0;
+    /* p below pg->start wraps to an index whose slot lies above p: no match below. */
+    uint64_t idx = ((uint64_t)((uint8_t *)p - pg->start) * pg->magic) >> 40;
+    if (MB_UNLIKELY(idx >= pg->info_cap || idx >= pg->capacity)) return 0;
+    struct mb_blockinfo *info = &pg->info[idx];
+    uint8_t *slot = pg->start + idx * pg->bsize;
+    if (MB_UNLIKELY(slot + info->user_off != (uint8_t *)p ||
+                    __atomic_load_n(&info->state, __ATOMIC_ACQUIRE) != MB_BLOCK_LIVE ||
+                    !((MB_LOAD(pg->alloc[idx >> 6]) >> (idx & 63)) & 1)))
+        return 0;
+    *b = (struct mb_block){info, slot, pg->bsize, NULL, (uint8_t *)p, 0};
+    return 1;
+}
+
+/* Validates p; returns 1 and fills b when p is a live block's pointer, else reports. */
+static inline __attribute__((always_inline)) int validate(void *p, void *caller, int from_realloc, struct mb_block *b)
+{
+    if (MB_LIKELY(find_live_slot(p, b))) return 1;
     int found = mb__check_block_at((uintptr_t)p, b);
     if (MB_LIKELY(found && b->user == p && b->info->state == MB_BLOCK_LIVE)) return 1;
     report_bad_free(p, caller, from_realloc, b, found);
@@ -370,9 +396,12 @@ static void report_unwritten(const struct mb_block *b, void *caller, const char 
     mb__report_end();
 }
 
-static void free_block(struct mb_block *b, void *caller, const char *when)
+static inline __attribute__((always_inline)) void free_block(struct mb_block *b, void *caller, const char *when)
 {
-    verify_canaries(b, when, caller);
+    /* The usual case inline: a canary block with both runs intact. */
+    if (MB_UNLIKELY(b->g || !mb__all_bytes(b->user + b->info->size, tail_len(b), MB_FILL_CANARY) ||
+                    !mb__all_bytes(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY)))
+        verify_canaries(b, when, caller);
     if (mb__opt.report_unwritten) report_unwritten(b, caller, when);
     b->info->free_stack = mb__stack_capture(caller);
     b->info->free_tid = mb__check_tid();
@@ -381,7 +410,7 @@ static void free_block(struct mb_block *b, void *caller, const char *when)
         mb__guard_quarantine(b->g);
         mb__quarantine_push(b->g, b->info, 1);
     } else {
-        if (mb__opt.free_fill_byte >= 0) memset(b->user, (int)mb__opt.free_fill_byte, b->info->size);
+        if (mb__opt.free_fill_byte >= 0) mb__fill_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte);
         mb__quarantine_push(b->slot, b->info, 0);
     }
 }
@@ -399,6 +428,7 @@ static void verify_free_fill(const struct mb_block *b, const char *when)
 {
     if (mb__opt.free_fill_byte < 0) return;
     uint8_t fill = (uint8_t)mb__opt.free_fill_byte;
+    if (MB_LIKELY(mb__all_bytes(b->user, b->info->size, fill))) return;
     const uint8_t *bad = mb__canary_find_bad(b->user, b->info->size, fill);
     if (!bad || !mb__report_begin(MB_FINDING_WRITE_AFTER_FREE)) return;
     mb__event_block(b->user, b->info->size, 1);
@@ -450,19 +480,19 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
 
 /* At exit another thread may still run, and the program may have protected its own
  * blocks: a canary that faults is skipped, not a crash. (The bytes are read once before
- * any report starts, so no lock is held when a fault jumps back here.) */
+ * any report starts, so no lock is held when a fault jumps back here.) One sigsetjmp
+ * covers a whole walk: after a fault the walk starts again and skips the blocks it had
+ * reached, the faulting one included (a walk visits blocks in the same order each time). */
 static sigjmp_buf exit_jmp;
+static unsigned long exit_seen, exit_skip; /* blocks reached in this walk; to pass over */
 
 /* A live block's canaries; a canary block still in quarantine, its free fill (the write
  * after free would otherwise go unseen: it never leaves quarantine). */
 static void verify_at_exit(const struct mb_block *b)
 {
-    if (sigsetjmp(exit_jmp, 0) == 0) {
-        mb__fault_recover(&exit_jmp);
-        if (b->info->state == MB_BLOCK_LIVE) verify_canaries(b, "exit", NULL);
-        else verify_free_fill(b, "at exit, while the block was still in quarantine");
-    }
-    mb__fault_recover(NULL);
+    if (__atomic_fetch_add(&exit_seen, 1, __ATOMIC_RELAXED) < exit_skip) return;
+    if (b->info->state == MB_BLOCK_LIVE) verify_canaries(b, "exit", NULL);
+    else verify_free_fill(b, "at exit, while the block was still in quarantine");
 }
 
 static void exit_check_guarded(struct mb_guarded *g, void *arg)
@@ -497,12 +527,32 @@ static void exit_check_quarantined(void *entry, struct mb_blockinfo *info, int g
     verify_at_exit(&b);
 }
 
+static void exit_walk(int walk)
+{
+    switch (walk) {
+    case 0: mb__guard_foreach_live(exit_check_guarded, NULL); break;
+    case 1: mb__heap_foreach_block(exit_check_slot, NULL); break;
+    case 2: mb__huge_foreach_live(exit_check_huge, NULL); break;
+    default: mb__quarantine_foreach(exit_check_quarantined); break;
+    }
+}
+
 void mb__check_at_exit(void)
 {
-    mb__guard_foreach_live(exit_check_guarded, NULL);
-    mb__heap_foreach_block(exit_check_slot, NULL);
-    mb__huge_foreach_live(exit_check_huge, NULL);
-    mb__quarantine_foreach(exit_check_quarantined);
+    static int walk; /* static: kept across the jump back */
+    for (walk = 0; walk < 4; walk++) {
+        exit_skip = 0;
+        if (sigsetjmp(exit_jmp, 0) != 0) {
+            /* A block faulted: the handler cleared the recovery point. The quarantine's walk
+             * holds its lock (this thread took it) until it returns, which it did not. */
+            if (walk == 3) mb__quarantine_walk_abandoned();
+            exit_skip = __atomic_load_n(&exit_seen, __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&exit_seen, 0, __ATOMIC_RELAXED);
+        mb__fault_recover(&exit_jmp);
+        exit_walk(walk);
+        mb__fault_recover(NULL);
+    }
     struct mb_leak_request rq = {.level = (int)mb__opt.leak_check, .at_exit = 1};
     mb__leak_check(&rq);
 }

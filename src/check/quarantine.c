@@ -40,10 +40,12 @@ static size_t entry_bytes(const struct q_entry *e)
 
 static void release(const struct q_entry *e) { mb__check_release(entry_of(e), e->info, guarded_of(e)); }
 
+static MB_NOINLINE void release_oldest(size_t limit);
+
 void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded)
 {
     size_t limit = (size_t)mb__opt.quarantine_size_mb << 20;
-    if (!q_ring) {
+    if (MB_UNLIKELY(!q_ring)) {
         mb__check_release(entry, info, guarded);
         return;
     }
@@ -61,8 +63,18 @@ void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded)
             __builtin_prefetch((const char *)entry_of(soon) + 64, 1);
         }
     }
-    /* The oldest entries are taken under the lock, in FIFO order, and released (verified,
-     * handed back to the heap) after it: threads freeing at once wait only for the ring. */
+    if (MB_LIKELY(q_bytes <= limit && q_tail - q_head < Q_ENTRIES)) {
+        mb__unlock(&q_lock);
+        return;
+    }
+    release_oldest(limit);
+}
+
+/* The oldest entries are taken under the lock (held on entry), in FIFO order, and
+ * released (verified, handed back to the heap) after it: threads freeing at once wait only
+ * for the ring. */
+static void release_oldest(size_t limit)
+{
     for (;;) {
         struct q_entry out[Q_OUT];
         size_t n = 0;
@@ -107,6 +119,9 @@ void mb__quarantine_foreach(void (*fn)(void *entry, struct mb_blockinfo *info, i
     }
     mb__unlock(&q_lock);
 }
+
+/* A fault in fn left mb__quarantine_foreach by a jump, with the lock held by this thread. */
+void mb__quarantine_walk_abandoned(void) { mb__unlock(&q_lock); }
 
 int mb__quarantine_fork(int phase)
 {
