@@ -160,7 +160,9 @@ static size_t tail_len(const struct mb_block *b)
 
 /* ---- allocation -------------------------------------------------------------------- */
 
-void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
+/* `copied`: the first bytes that the caller (realloc) fills itself, not filled here. */
+static inline __attribute__((always_inline)) void *check_alloc(size_t size, size_t align, enum mb_api api,
+                                                               void *caller, size_t copied)
 {
     if (size > PTRDIFF_MAX - (size_t)(2 << 20)) {
         errno = ENOMEM;
@@ -200,6 +202,9 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
             bsize = pg->bsize;
         } else {
             struct mb_huge *hb = (struct mb_huge *)s;
+            /* Its fills touch every page: huge pages, where the kernel allows, spare a
+             * fault per 4 KiB. */
+            if (hb->map_size >= ((size_t)2 << 20)) mb__os_advise_huge(hb->base, hb->map_size);
             if (!hb->info) hb->info = mb__meta_alloc(sizeof *hb->info);
             info = hb->info;
             bsize = hb->usable;
@@ -219,9 +224,14 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
     info->alloc_tid = mb__check_tid();
     info->api = (uint8_t)api;
     if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC && !(g && closed))
-        mb__fill_bytes(user, size, (uint8_t)mb__opt.malloc_fill_byte);
+        mb__fill_bytes(user + copied, size - copied, (uint8_t)mb__opt.malloc_fill_byte);
     __atomic_store_n(&info->state, MB_BLOCK_LIVE, __ATOMIC_RELEASE);
     return user;
+}
+
+void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
+{
+    return check_alloc(size, align, api, caller, 0);
 }
 
 size_t mb__check_usable_size(const void *p)
@@ -409,6 +419,15 @@ static inline __attribute__((always_inline)) void free_block(struct mb_block *b,
     if (b->g) {
         mb__guard_quarantine(b->g);
         mb__quarantine_push(b->g, b->info, 1);
+    } else if (b->huge && mb__fault_ready()) {
+        /* A huge block is sealed instead of filled: its pages are dropped and made
+         * inaccessible (one system call instead of writing and later reading every byte),
+         * so a use after free faults at the instruction. */
+        struct mb_huge *hb = (struct mb_huge *)mb__rmap_get((uintptr_t)b->slot);
+        b->info->sealed = mb__os_discard_none(hb->base, hb->map_size) == 0;
+        if (!b->info->sealed && mb__opt.free_fill_byte >= 0)
+            mb__fill_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte);
+        mb__quarantine_push(b->slot, b->info, 0);
     } else {
         if (mb__opt.free_fill_byte >= 0) mb__fill_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte);
         mb__quarantine_push(b->slot, b->info, 0);
@@ -454,7 +473,13 @@ void mb__check_release(void *entry, struct mb_blockinfo *info, int guarded)
         return;
     }
     struct mb_block b = {.info = info, .slot = entry, .user = (uint8_t *)entry + info->user_off};
-    verify_free_fill(&b, "when the block left quarantine");
+    if (info->sealed) { /* its pages open again, empty */
+        struct mb_huge *hb = (struct mb_huge *)mb__rmap_get((uintptr_t)entry);
+        mb__os_protect(hb->base, hb->map_size, 1);
+        info->sealed = 0;
+    } else {
+        verify_free_fill(&b, "when the block left quarantine");
+    }
     b.info->state = MB_BLOCK_FREE;
     mb__heap_release(entry);
 }
@@ -467,9 +492,9 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
         return NULL;
     }
     /* Always move: a stale pointer to the old block then faults in quarantine. */
-    void *q = mb__check_malloc(size, 0, MB_API_REALLOC, caller);
-    if (!q) return NULL;
     size_t old = b.info->size;
+    void *q = check_alloc(size, 0, MB_API_REALLOC, caller, old < size ? old : size);
+    if (!q) return NULL;
     if (mb__opt.unwritten_reads) mb__unwritten_copy(q, p, old < size ? old : size);
     else memcpy(q, p, old < size ? old : size);
     free_block(&b, caller, "realloc");
@@ -522,7 +547,7 @@ static void exit_check_huge(struct mb_huge *d, void *arg)
  * forked child, one may have been cut in the middle of its fill). */
 static void exit_check_quarantined(void *entry, struct mb_blockinfo *info, int guarded)
 {
-    if (guarded || info->state != MB_BLOCK_QUARANTINED) return;
+    if (guarded || info->state != MB_BLOCK_QUARANTINED || info->sealed) return;
     struct mb_block b = {.info = info, .slot = entry, .user = (uint8_t *)entry + info->user_off};
     verify_at_exit(&b);
 }
@@ -569,10 +594,39 @@ void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pc
     mb__report_pc_stack(NULL, pcs, n, 0);
 }
 
+/* A fault in a sealed huge block: a use after free. */
+static int explain_sealed(void *region, uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n,
+                          const void *uc)
+{
+    struct mb_huge *hb = region;
+    struct mb_blockinfo *info = hb->info;
+    if ((uint8_t *)addr < hb->base || (uint8_t *)addr >= hb->base + hb->map_size || !info ||
+        !info->sealed || info->state != MB_BLOCK_QUARANTINED)
+        return 0;
+    uint8_t *user = hb->user + info->user_off;
+    if (!mb__report_begin(MB_FINDING_HEAP_USE_AFTER_FREE)) return 1;
+    mb__check_describe_access(is_write, addr, pcs, n, uc);
+    mb__event_block(user, info->size, 1);
+    long off = (long)((uint8_t *)addr - user);
+    if (off >= 0 && (uint64_t)off < info->size)
+        mb__report_line("  %p is at offset %ld of a %lu-byte block at %p, freed", (void *)addr, off,
+                        (unsigned long)info->size, (void *)user);
+    else
+        mb__report_line("  %p is %ld %s %s a %lu-byte block at %p, freed", (void *)addr,
+                        off < 0 ? -off : off - (long)info->size,
+                        bytes_word((unsigned long)(off < 0 ? -off : off - (long)info->size)),
+                        off < 0 ? "before" : "after the end of", (unsigned long)info->size, (void *)user);
+    mb__report_stack("the block was freed", info->free_stack, info->free_tid);
+    mb__report_stack("the block was allocated", info->alloc_stack, info->alloc_tid);
+    mb__report_end();
+    return 1;
+}
+
 int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n,
                             const void *uc)
 {
     void *region = mb__rmap_get(addr);
+    if (region && *(uint8_t *)region == MB_REGION_HUGE) return explain_sealed(region, addr, is_write, pcs, n, uc);
     if (!region || *(uint8_t *)region != MB_REGION_GUARD) return 0;
     struct mb_guarded *g = mb__guard_at(addr);
     if (!g) {
