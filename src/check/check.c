@@ -97,15 +97,18 @@ static void info_release(struct mb_blockinfo *p, size_t bytes)
     mb__unlock(&info_lock);
 }
 
-static struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
+/* Only the owner thread gets here, for a page whose blocks are all free. */
+static MB_NOINLINE struct mb_blockinfo *page_info_new(struct mb_page *pg, unsigned idx)
 {
-    if (MB_UNLIKELY(!pg->info || pg->info_cap < pg->capacity)) {
-        /* Only the owner thread gets here, for a page whose blocks are all free. */
-        info_release(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
-        pg->info = info_alloc((size_t)pg->capacity * sizeof *pg->info);
-        pg->info_cap = pg->info ? pg->capacity : 0;
-        if (!pg->info) return NULL;
-    }
+    info_release(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
+    pg->info = info_alloc((size_t)pg->capacity * sizeof *pg->info);
+    pg->info_cap = pg->info ? pg->capacity : 0;
+    return pg->info ? &pg->info[idx] : NULL;
+}
+
+static inline __attribute__((always_inline)) struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
+{
+    if (MB_UNLIKELY(!pg->info || pg->info_cap < pg->capacity)) return page_info_new(pg, idx);
     return &pg->info[idx];
 }
 
