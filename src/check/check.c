@@ -516,11 +516,15 @@ static unsigned long exit_seen, exit_skip; /* blocks reached in this walk; to pa
 
 /* A live block's canaries; a canary block still in quarantine, its free fill (the write
  * after free would otherwise go unseen: it never leaves quarantine). */
-static void verify_at_exit(const struct mb_block *b)
+static inline __attribute__((always_inline)) void verify_at_exit(const struct mb_block *b)
 {
     if (__atomic_fetch_add(&exit_seen, 1, __ATOMIC_RELAXED) < exit_skip) return;
-    if (b->info->state == MB_BLOCK_LIVE) verify_canaries(b, "exit", NULL);
-    else verify_free_fill(b, "at exit, while the block was still in quarantine");
+    if (b->info->state == MB_BLOCK_LIVE) {
+        verify_canaries(b, "exit", NULL);
+    } else if (mb__opt.free_fill_byte >= 0 &&
+               !mb__all_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte)) { /* the usual case inline */
+        verify_free_fill(b, "at exit, while the block was still in quarantine");
+    }
 }
 
 static void exit_check_guarded(struct mb_guarded *g, void *arg)
