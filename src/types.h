@@ -221,6 +221,7 @@ struct mb_blockinfo {
     uint8_t state;              /* enum mb_block_state                                     */
     uint8_t api;                /* enum mb_api of the allocation                           */
     uint8_t read_reported;      /* unwritten_reads: an uninitialized read was reported     */
+    uint8_t sealed;             /* a huge canary block in quarantine: inaccessible, no fill */
 };
 
 /* A check-mode block, wherever it lives (check.c's mb__check_block_at finds it). */

@@ -1,46 +1,25 @@
 /* Canaries: the bytes around a block's user bytes hold MB_FILL_CANARY; a changed byte
  * is an overflow or underflow that did not reach a guard page. */
 #include "internal.h"
+#include "check/bytes.h"
 
-#include <string.h>
+void mb__canary_fill(uint8_t *p, size_t n) { mb__fill_bytes(p, n, MB_FILL_CANARY); }
 
-void mb__canary_fill(uint8_t *p, size_t n) { memset(p, MB_FILL_CANARY, n); }
+/* One test for the common case: [p, p+n) holds only the canary. */
+int mb__canary_intact(const uint8_t *p, size_t n) { return mb__all_bytes(p, n, MB_FILL_CANARY); }
 
-static inline uint64_t load64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-/* One test for the common case: [p, p+n) holds only the canary. The words overlap at the
- * end (n >= 8), so no byte loop; differences are OR'ed, so one branch. */
-int mb__canary_intact(const uint8_t *p, size_t n)
-{
-    const uint64_t pattern = 0x0101010101010101ull * MB_FILL_CANARY;
-    if (n < 8) {
-        for (size_t i = 0; i < n; i++)
-            if (p[i] != MB_FILL_CANARY) return 0;
-        return 1;
-    }
-    uint64_t diff = load64(p + n - 8) ^ pattern;
-    for (size_t i = 0; i + 8 < n; i += 8) diff |= load64(p + i) ^ pattern;
-    return diff == 0;
-}
-
-/* Words are compared 32 bytes a round with one branch, and the last partial word by an
- * overlapping load; the exact byte is searched for only from the first round that differs. */
+/* The common case, intact, is one pass of 16-byte compares with one branch; the exact byte
+ * is searched for only when something differs. */
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect)
 {
-    uint64_t pattern = 0x0101010101010101ull * expect;
+    if (mb__all_bytes(p, n, expect)) return NULL;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        if ((load64(p + i) ^ pattern) | (load64(p + i + 8) ^ pattern) | (load64(p + i + 16) ^ pattern) |
-            (load64(p + i + 24) ^ pattern))
-            break;
-    for (; i + 8 <= n; i += 8)
-        if (load64(p + i) != pattern) break;
-    if (i < n && n >= 8 && i + 8 > n && load64(p + n - 8) == pattern) return NULL; /* the tail */
+    for (; i + 16 <= n; i += 16) {
+        mb_v16 d = mb__v16_load(p + i) ^ ((mb_v16){0} + expect);
+        uint64_t a[2];
+        memcpy(a, &d, sizeof a);
+        if (a[0] | a[1]) break;
+    }
     for (; i < n; i++)
         if (p[i] != expect) return (uint8_t *)(p + i);
     return NULL;

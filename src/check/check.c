@@ -8,6 +8,7 @@
  * with free_fill_byte and verified when they leave. Every pointer handed to free or realloc
  * is validated against the records before anything is touched. */
 #include "internal.h"
+#include "check/bytes.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -33,15 +34,81 @@ void mb__check_init(void)
 
 /* ---- locating blocks --------------------------------------------------------------- */
 
-static struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
+/* The records of canary blocks, one array per page: a program that allocates millions of
+ * blocks touches megabytes of them, so they come from mappings of their own backed by huge
+ * pages where the kernel allows (a 4 KiB page fault costs microseconds), not from the
+ * general metadata heap. Arrays are powers of two of bytes; freed ones go to a list per
+ * size. */
+#define INFO_CHUNK ((size_t)4 << 20)
+#define INFO_HUGE ((size_t)2 << 20)
+#define INFO_BUCKETS 48
+static mb_lock info_lock;
+static uint8_t *info_cur, *info_end;
+static void *info_free[INFO_BUCKETS];
+
+static unsigned info_bucket(size_t bytes)
 {
-    if (!pg->info || pg->info_cap < pg->capacity) {
-        /* Only the owner thread gets here, for a page whose blocks are all free. */
-        mb__meta_free(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
-        pg->info = mb__meta_alloc((size_t)pg->capacity * sizeof *pg->info);
-        pg->info_cap = pg->info ? pg->capacity : 0;
-        if (!pg->info) return NULL;
+    unsigned b = 5; /* 32 bytes: one record */
+    while (((size_t)1 << b) < bytes) b++;
+    return b;
+}
+
+static struct mb_blockinfo *info_alloc(size_t bytes)
+{
+    unsigned b = info_bucket(bytes);
+    size_t rounded = (size_t)1 << b;
+    if (rounded > INFO_CHUNK / 4) return mb__meta_alloc(rounded); /* rare: very large pages */
+    mb__lock(&info_lock);
+    void *p = info_free[b];
+    if (p) {
+        info_free[b] = *(void **)p;
+        mb__unlock(&info_lock);
+        memset(p, 0, rounded);
+        return p;
     }
+    if ((size_t)(info_end - info_cur) < rounded) {
+        /* Mapped with a huge page's slack, so that the chunk starts on a huge page. */
+        uint8_t *m = mb__os_map(INFO_CHUNK + INFO_HUGE);
+        if (!m) {
+            mb__unlock(&info_lock);
+            return NULL;
+        }
+        info_cur = (uint8_t *)mb__align_up((uintptr_t)m, INFO_HUGE);
+        info_end = info_cur + INFO_CHUNK;
+        mb__os_advise_huge(info_cur, INFO_CHUNK);
+    }
+    p = info_cur;
+    info_cur += rounded;
+    mb__unlock(&info_lock);
+    return p; /* fresh mapping: zero */
+}
+
+static void info_release(struct mb_blockinfo *p, size_t bytes)
+{
+    if (!p) return;
+    unsigned b = info_bucket(bytes);
+    if (((size_t)1 << b) > INFO_CHUNK / 4) {
+        mb__meta_free(p, (size_t)1 << b);
+        return;
+    }
+    mb__lock(&info_lock);
+    *(void **)p = info_free[b];
+    info_free[b] = p;
+    mb__unlock(&info_lock);
+}
+
+/* Only the owner thread gets here, for a page whose blocks are all free. */
+static MB_NOINLINE struct mb_blockinfo *page_info_new(struct mb_page *pg, unsigned idx)
+{
+    info_release(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
+    pg->info = info_alloc((size_t)pg->capacity * sizeof *pg->info);
+    pg->info_cap = pg->info ? pg->capacity : 0;
+    return pg->info ? &pg->info[idx] : NULL;
+}
+
+static inline __attribute__((always_inline)) struct mb_blockinfo *page_info(struct mb_page *pg, unsigned idx)
+{
+    if (MB_UNLIKELY(!pg->info || pg->info_cap < pg->capacity)) return page_info_new(pg, idx);
     return &pg->info[idx];
 }
 
@@ -96,7 +163,9 @@ static size_t tail_len(const struct mb_block *b)
 
 /* ---- allocation -------------------------------------------------------------------- */
 
-void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
+/* `copied`: the first bytes that the caller (realloc) fills itself, not filled here. */
+static inline __attribute__((always_inline)) void *check_alloc(size_t size, size_t align, enum mb_api api,
+                                                               void *caller, size_t copied)
 {
     if (size > PTRDIFF_MAX - (size_t)(2 << 20)) {
         errno = ENOMEM;
@@ -125,38 +194,47 @@ void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
         size_t total = off + mb__align_up(size, MB_ALIGN) + MB_REDZONE;
         uint8_t *slot = mb__heap_malloc_aligned(total, a);
         if (!slot) return NULL;
-        uint8_t *start;
+        /* The slot's page, as free finds it (no lookup of the allocation bit: it was just set). */
+        struct mb_segment *s = mb__rmap_get((uintptr_t)slot);
         size_t bsize;
-        struct mb_page *pg;
-        struct mb_huge *hb;
-        int allocated;
-        mb__heap_find(slot, &start, &bsize, &pg, &hb, &allocated);
-        if (hb) {
+        int huge = s->kind != MB_REGION_SEGMENT;
+        if (MB_LIKELY(!huge)) {
+            struct mb_page *pg = s->heads[((uintptr_t)slot & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
+            uint64_t idx = ((uint64_t)(slot - pg->start) * pg->magic) >> 40;
+            info = page_info(pg, (unsigned)idx);
+            bsize = pg->bsize;
+        } else {
+            struct mb_huge *hb = (struct mb_huge *)s;
+            /* Its fills touch every page: huge pages, where the kernel allows, spare a
+             * fault per 4 KiB. */
+            if (hb->map_size >= ((size_t)2 << 20)) mb__os_advise_huge(hb->base, hb->map_size);
             if (!hb->info) hb->info = mb__meta_alloc(sizeof *hb->info);
             info = hb->info;
             bsize = hb->usable;
-        } else {
-            info = page_info(pg, (unsigned)((slot - pg->start) / pg->bsize));
         }
         if (!info) {
             mb__heap_release(slot);
             errno = ENOMEM;
             return NULL;
         }
-        memset(info, 0, sizeof *info);
-        info->size = size;
-        info->user_off = (uint32_t)off;
+        *info = (struct mb_blockinfo){.size = size, .user_off = (uint32_t)off};
         user = slot + off;
-        mb__canary_fill(slot, off);
-        struct mb_block b = {info, slot, bsize, NULL, user, hb != NULL};
-        mb__canary_fill(user + size, tail_len(&b));
+        mb__fill_bytes(slot, off, MB_FILL_CANARY);
+        struct mb_block b = {info, slot, bsize, NULL, user, huge};
+        mb__fill_bytes(user + size, tail_len(&b), MB_FILL_CANARY);
     }
     info->alloc_stack = stack;
     info->alloc_tid = mb__check_tid();
     info->api = (uint8_t)api;
-    if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC && !(g && closed)) memset(user, (int)mb__opt.malloc_fill_byte, size);
+    if (mb__opt.malloc_fill_byte >= 0 && api != MB_API_CALLOC && !(g && closed))
+        mb__fill_bytes(user + copied, size - copied, (uint8_t)mb__opt.malloc_fill_byte);
     __atomic_store_n(&info->state, MB_BLOCK_LIVE, __ATOMIC_RELEASE);
     return user;
+}
+
+void *mb__check_malloc(size_t size, size_t align, enum mb_api api, void *caller)
+{
+    return check_alloc(size, align, api, caller, 0);
 }
 
 size_t mb__check_usable_size(const void *p)
@@ -184,13 +262,14 @@ static void print_bytes(const char *what, const uint8_t *from, const uint8_t *to
 
 /* Verify a live block's canaries; report an overflow found at `when` ("free", "realloc",
  * "exit"). Returns 1 if intact. */
-static int verify_canaries(const struct mb_block *b, const char *when, void *caller)
+static MB_NOINLINE int verify_canaries(const struct mb_block *b, const char *when, void *caller)
 {
     size_t size = b->info->size;
     const uint8_t *after = b->user + size;
     size_t tlen = tail_len(b);
     /* A canary block's memory is never closed (unwritten_reads): the usual case in one test each. */
-    if (!b->g && mb__canary_intact(after, tlen) && mb__canary_intact(b->slot, (size_t)(b->user - b->slot)))
+    if (MB_LIKELY(!b->g && mb__all_bytes(after, tlen, MB_FILL_CANARY) &&
+                  mb__all_bytes(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY)))
         return 1;
     const uint8_t *bad_after = mb__unwritten_find_bad(after, tlen, MB_FILL_CANARY);
     size_t hlen = head_len(b);
@@ -232,7 +311,7 @@ static int verify_canaries(const struct mb_block *b, const char *when, void *cal
 
 /* ---- free ---------------------------------------------------------------------------- */
 
-static void report_bad_free(void *p, void *caller, int from_realloc, const struct mb_block *b, int found)
+static MB_NOINLINE void report_bad_free(void *p, void *caller, int from_realloc, const struct mb_block *b, int found)
 {
     int twice = found && b->user == p && b->info->state == MB_BLOCK_QUARANTINED;
     enum mb_finding_kind kind = twice ? MB_FINDING_DOUBLE_FREE
@@ -278,9 +357,32 @@ static void report_bad_free(void *p, void *caller, int from_realloc, const struc
     mb__report_end();
 }
 
-/* Validates p; returns 1 and fills b when p is a live block's pointer, else reports. */
-static int validate(void *p, void *caller, int from_realloc, struct mb_block *b)
+/* The usual free: p is the start of a live canary block in a page of the fast heap. The
+ * page and record as mb__check_block_at finds them, without its other cases; 0 sends
+ * every other pointer there. */
+static inline __attribute__((always_inline)) int find_live_slot(void *p, struct mb_block *b)
 {
+    struct mb_segment *s = mb__rmap_get((uintptr_t)p);
+    if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) return 0;
+    struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
+    if (MB_UNLIKELY(!pg->start || !pg->info)) return 0;
+    /* p below pg->start wraps to an index whose slot lies above p: no match below. */
+    uint64_t idx = ((uint64_t)((uint8_t *)p - pg->start) * pg->magic) >> 40;
+    if (MB_UNLIKELY(idx >= pg->info_cap || idx >= pg->capacity)) return 0;
+    struct mb_blockinfo *info = &pg->info[idx];
+    uint8_t *slot = pg->start + idx * pg->bsize;
+    if (MB_UNLIKELY(slot + info->user_off != (uint8_t *)p ||
+                    __atomic_load_n(&info->state, __ATOMIC_ACQUIRE) != MB_BLOCK_LIVE ||
+                    !((MB_LOAD(pg->alloc[idx >> 6]) >> (idx & 63)) & 1)))
+        return 0;
+    *b = (struct mb_block){info, slot, pg->bsize, NULL, (uint8_t *)p, 0};
+    return 1;
+}
+
+/* Validates p; returns 1 and fills b when p is a live block's pointer, else reports. */
+static inline __attribute__((always_inline)) int validate(void *p, void *caller, int from_realloc, struct mb_block *b)
+{
+    if (MB_LIKELY(find_live_slot(p, b))) return 1;
     int found = mb__check_block_at((uintptr_t)p, b);
     if (MB_LIKELY(found && b->user == p && b->info->state == MB_BLOCK_LIVE)) return 1;
     report_bad_free(p, caller, from_realloc, b, found);
@@ -307,9 +409,12 @@ static void report_unwritten(const struct mb_block *b, void *caller, const char 
     mb__report_end();
 }
 
-static void free_block(struct mb_block *b, void *caller, const char *when)
+static inline __attribute__((always_inline)) void free_block(struct mb_block *b, void *caller, const char *when)
 {
-    verify_canaries(b, when, caller);
+    /* The usual case inline: a canary block with both runs intact. */
+    if (MB_UNLIKELY(b->g || !mb__all_bytes(b->user + b->info->size, tail_len(b), MB_FILL_CANARY) ||
+                    !mb__all_bytes(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY)))
+        verify_canaries(b, when, caller);
     if (mb__opt.report_unwritten) report_unwritten(b, caller, when);
     b->info->free_stack = mb__stack_capture(caller);
     b->info->free_tid = mb__check_tid();
@@ -317,8 +422,17 @@ static void free_block(struct mb_block *b, void *caller, const char *when)
     if (b->g) {
         mb__guard_quarantine(b->g);
         mb__quarantine_push(b->g, b->info, 1);
+    } else if (b->huge && mb__fault_ready()) {
+        /* A huge block is sealed instead of filled: its pages are dropped and made
+         * inaccessible (one system call instead of writing and later reading every byte),
+         * so a use after free faults at the instruction. */
+        struct mb_huge *hb = (struct mb_huge *)mb__rmap_get((uintptr_t)b->slot);
+        b->info->sealed = mb__os_discard_none(hb->base, hb->map_size) == 0;
+        if (!b->info->sealed && mb__opt.free_fill_byte >= 0)
+            mb__fill_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte);
+        mb__quarantine_push(b->slot, b->info, 0);
     } else {
-        if (mb__opt.free_fill_byte >= 0) memset(b->user, (int)mb__opt.free_fill_byte, b->info->size);
+        if (mb__opt.free_fill_byte >= 0) mb__fill_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte);
         mb__quarantine_push(b->slot, b->info, 0);
     }
 }
@@ -336,6 +450,7 @@ static void verify_free_fill(const struct mb_block *b, const char *when)
 {
     if (mb__opt.free_fill_byte < 0) return;
     uint8_t fill = (uint8_t)mb__opt.free_fill_byte;
+    if (MB_LIKELY(mb__all_bytes(b->user, b->info->size, fill))) return;
     const uint8_t *bad = mb__canary_find_bad(b->user, b->info->size, fill);
     if (!bad || !mb__report_begin(MB_FINDING_WRITE_AFTER_FREE)) return;
     mb__event_block(b->user, b->info->size, 1);
@@ -361,7 +476,13 @@ void mb__check_release(void *entry, struct mb_blockinfo *info, int guarded)
         return;
     }
     struct mb_block b = {.info = info, .slot = entry, .user = (uint8_t *)entry + info->user_off};
-    verify_free_fill(&b, "when the block left quarantine");
+    if (info->sealed) { /* its pages open again, empty */
+        struct mb_huge *hb = (struct mb_huge *)mb__rmap_get((uintptr_t)entry);
+        mb__os_protect(hb->base, hb->map_size, 1);
+        info->sealed = 0;
+    } else {
+        verify_free_fill(&b, "when the block left quarantine");
+    }
     b.info->state = MB_BLOCK_FREE;
     mb__heap_release(entry);
 }
@@ -374,9 +495,9 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
         return NULL;
     }
     /* Always move: a stale pointer to the old block then faults in quarantine. */
-    void *q = mb__check_malloc(size, 0, MB_API_REALLOC, caller);
-    if (!q) return NULL;
     size_t old = b.info->size;
+    void *q = check_alloc(size, 0, MB_API_REALLOC, caller, old < size ? old : size);
+    if (!q) return NULL;
     if (mb__opt.unwritten_reads) mb__unwritten_copy(q, p, old < size ? old : size);
     else memcpy(q, p, old < size ? old : size);
     free_block(&b, caller, "realloc");
@@ -387,19 +508,23 @@ void *mb__check_realloc(void *p, size_t size, void *caller)
 
 /* At exit another thread may still run, and the program may have protected its own
  * blocks: a canary that faults is skipped, not a crash. (The bytes are read once before
- * any report starts, so no lock is held when a fault jumps back here.) */
+ * any report starts, so no lock is held when a fault jumps back here.) One sigsetjmp
+ * covers a whole walk: after a fault the walk starts again and skips the blocks it had
+ * reached, the faulting one included (a walk visits blocks in the same order each time). */
 static sigjmp_buf exit_jmp;
+static unsigned long exit_seen, exit_skip; /* blocks reached in this walk; to pass over */
 
 /* A live block's canaries; a canary block still in quarantine, its free fill (the write
  * after free would otherwise go unseen: it never leaves quarantine). */
-static void verify_at_exit(const struct mb_block *b)
+static inline __attribute__((always_inline)) void verify_at_exit(const struct mb_block *b)
 {
-    if (sigsetjmp(exit_jmp, 0) == 0) {
-        mb__fault_recover(&exit_jmp);
-        if (b->info->state == MB_BLOCK_LIVE) verify_canaries(b, "exit", NULL);
-        else verify_free_fill(b, "at exit, while the block was still in quarantine");
+    if (__atomic_fetch_add(&exit_seen, 1, __ATOMIC_RELAXED) < exit_skip) return;
+    if (b->info->state == MB_BLOCK_LIVE) {
+        verify_canaries(b, "exit", NULL);
+    } else if (mb__opt.free_fill_byte >= 0 &&
+               !mb__all_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte)) { /* the usual case inline */
+        verify_free_fill(b, "at exit, while the block was still in quarantine");
     }
-    mb__fault_recover(NULL);
 }
 
 static void exit_check_guarded(struct mb_guarded *g, void *arg)
@@ -429,17 +554,37 @@ static void exit_check_huge(struct mb_huge *d, void *arg)
  * forked child, one may have been cut in the middle of its fill). */
 static void exit_check_quarantined(void *entry, struct mb_blockinfo *info, int guarded)
 {
-    if (guarded || info->state != MB_BLOCK_QUARANTINED) return;
+    if (guarded || info->state != MB_BLOCK_QUARANTINED || info->sealed) return;
     struct mb_block b = {.info = info, .slot = entry, .user = (uint8_t *)entry + info->user_off};
     verify_at_exit(&b);
 }
 
+static void exit_walk(int walk)
+{
+    switch (walk) {
+    case 0: mb__guard_foreach_live(exit_check_guarded, NULL); break;
+    case 1: mb__heap_foreach_block(exit_check_slot, NULL); break;
+    case 2: mb__huge_foreach_live(exit_check_huge, NULL); break;
+    default: mb__quarantine_foreach(exit_check_quarantined); break;
+    }
+}
+
 void mb__check_at_exit(void)
 {
-    mb__guard_foreach_live(exit_check_guarded, NULL);
-    mb__heap_foreach_block(exit_check_slot, NULL);
-    mb__huge_foreach_live(exit_check_huge, NULL);
-    mb__quarantine_foreach(exit_check_quarantined);
+    static int walk; /* static: kept across the jump back */
+    for (walk = 0; walk < 4; walk++) {
+        exit_skip = 0;
+        if (sigsetjmp(exit_jmp, 0) != 0) {
+            /* A block faulted: the handler cleared the recovery point. The quarantine's walk
+             * holds its lock (this thread took it) until it returns, which it did not. */
+            if (walk == 3) mb__quarantine_walk_abandoned();
+            exit_skip = __atomic_load_n(&exit_seen, __ATOMIC_RELAXED);
+        }
+        __atomic_store_n(&exit_seen, 0, __ATOMIC_RELAXED);
+        mb__fault_recover(&exit_jmp);
+        exit_walk(walk);
+        mb__fault_recover(NULL);
+    }
     struct mb_leak_request rq = {.level = (int)mb__opt.leak_check, .at_exit = 1};
     mb__leak_check(&rq);
 }
@@ -456,10 +601,39 @@ void mb__check_describe_access(int is_write, uintptr_t addr, const uintptr_t *pc
     mb__report_pc_stack(NULL, pcs, n, 0);
 }
 
+/* A fault in a sealed huge block: a use after free. */
+static int explain_sealed(void *region, uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n,
+                          const void *uc)
+{
+    struct mb_huge *hb = region;
+    struct mb_blockinfo *info = hb->info;
+    if ((uint8_t *)addr < hb->base || (uint8_t *)addr >= hb->base + hb->map_size || !info ||
+        !info->sealed || info->state != MB_BLOCK_QUARANTINED)
+        return 0;
+    uint8_t *user = hb->user + info->user_off;
+    if (!mb__report_begin(MB_FINDING_HEAP_USE_AFTER_FREE)) return 1;
+    mb__check_describe_access(is_write, addr, pcs, n, uc);
+    mb__event_block(user, info->size, 1);
+    long off = (long)((uint8_t *)addr - user);
+    if (off >= 0 && (uint64_t)off < info->size)
+        mb__report_line("  %p is at offset %ld of a %lu-byte block at %p, freed", (void *)addr, off,
+                        (unsigned long)info->size, (void *)user);
+    else
+        mb__report_line("  %p is %ld %s %s a %lu-byte block at %p, freed", (void *)addr,
+                        off < 0 ? -off : off - (long)info->size,
+                        bytes_word((unsigned long)(off < 0 ? -off : off - (long)info->size)),
+                        off < 0 ? "before" : "after the end of", (unsigned long)info->size, (void *)user);
+    mb__report_stack("the block was freed", info->free_stack, info->free_tid);
+    mb__report_stack("the block was allocated", info->alloc_stack, info->alloc_tid);
+    mb__report_end();
+    return 1;
+}
+
 int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, unsigned n,
                             const void *uc)
 {
     void *region = mb__rmap_get(addr);
+    if (region && *(uint8_t *)region == MB_REGION_HUGE) return explain_sealed(region, addr, is_write, pcs, n, uc);
     if (!region || *(uint8_t *)region != MB_REGION_GUARD) return 0;
     struct mb_guarded *g = mb__guard_at(addr);
     if (!g) {

@@ -152,7 +152,7 @@ static int may_guard(void)
 /* The budget's choice, taken without the lock: most allocations beyond guard_max are
  * not sampled and return at once. guarded_total may run a little past guard_max when
  * threads race; each thread samples one in guard_sample of its own allocations. */
-static int budget_chooses(void)
+static inline int budget_chooses(void)
 {
     static MB_TLS long sample_left; /* allocations until this thread's next sample */
     if ((long)__atomic_load_n(&guarded_total, __ATOMIC_RELAXED) < mb__opt.guard_max) return 1;
@@ -183,11 +183,20 @@ static uint32_t take_long_run(size_t npages)
     return 0;
 }
 
+static MB_NOINLINE struct mb_guarded *guard_alloc(size_t size, size_t align, int closed);
+
+/* The budget's answer first: most allocations are not sampled and return at once, with
+ * no frame. */
 struct mb_guarded *mb__guard_alloc(size_t size, size_t align, int closed)
 {
     if (size > ((size_t)mb__opt.guard_max_size_mb << 20) || align > MB_PAGE_SIZE) return NULL;
-    size_t npages = size ? (size + MB_PAGE_SIZE - 1) / MB_PAGE_SIZE : 1;
     if (!arena || !budget_chooses()) return NULL;
+    return guard_alloc(size, align, closed);
+}
+
+static struct mb_guarded *guard_alloc(size_t size, size_t align, int closed)
+{
+    size_t npages = size ? (size + MB_PAGE_SIZE - 1) / MB_PAGE_SIZE : 1;
     /* At the mapping budget, freed guarded blocks leave quarantine early to make room:
      * live blocks matter more than old freed ones. (Outside guard_lock: releasing takes it.) */
     while (__atomic_load_n(&guarded_count, __ATOMIC_RELAXED) >= GUARD_LIVE_MAX &&
@@ -234,6 +243,9 @@ struct mb_guarded *mb__guard_alloc(size_t size, size_t align, int closed)
     guarded_count++;
     __atomic_fetch_add(&guarded_total, 1, __ATOMIC_RELAXED);
     mb__unlock(&guard_lock);
+    /* A large run is filled whole: huge pages, where the kernel allows (its aligned middle),
+     * spare a fault per 4 KiB. The hint goes with each opening: a freed run is mapped anew. */
+    if (!closed && npages * MB_PAGE_SIZE >= ((size_t)4 << 20)) mb__os_advise_huge(g->run, npages * MB_PAGE_SIZE);
 
     uint8_t *end = g->run + npages * MB_PAGE_SIZE;
     size_t a = mb__opt.natural_align ? natural_alignment(size) : MB_ALIGN;

@@ -20,7 +20,12 @@ static size_t q_head, q_tail;  /* entries [q_head, q_tail) modulo Q_ENTRIES     
 static size_t q_bytes;         /* sum of entry_bytes over the entries                    */
 static mb_lock q_lock;
 
-void mb__quarantine_init(void) { q_ring = mb__os_map(Q_ENTRIES * sizeof *q_ring); }
+/* The ring is written front to back over and over: huge pages spare a fault per 4 KiB. */
+void mb__quarantine_init(void)
+{
+    q_ring = mb__os_map(Q_ENTRIES * sizeof *q_ring);
+    if (q_ring) mb__os_advise_huge(q_ring, Q_ENTRIES * sizeof *q_ring);
+}
 
 static void *entry_of(const struct q_entry *e) { return (void *)(e->entry & ~(uintptr_t)1); }
 static int guarded_of(const struct q_entry *e) { return (int)(e->entry & 1); }
@@ -35,10 +40,12 @@ static size_t entry_bytes(const struct q_entry *e)
 
 static void release(const struct q_entry *e) { mb__check_release(entry_of(e), e->info, guarded_of(e)); }
 
+static MB_NOINLINE void release_oldest(size_t limit);
+
 void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded)
 {
     size_t limit = (size_t)mb__opt.quarantine_size_mb << 20;
-    if (!q_ring) {
+    if (MB_UNLIKELY(!q_ring)) {
         mb__check_release(entry, info, guarded);
         return;
     }
@@ -56,8 +63,18 @@ void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded)
             __builtin_prefetch((const char *)entry_of(soon) + 64, 1);
         }
     }
-    /* The oldest entries are taken under the lock, in FIFO order, and released (verified,
-     * handed back to the heap) after it: threads freeing at once wait only for the ring. */
+    if (MB_LIKELY(q_bytes <= limit && q_tail - q_head < Q_ENTRIES)) {
+        mb__unlock(&q_lock);
+        return;
+    }
+    release_oldest(limit);
+}
+
+/* The oldest entries are taken under the lock (held on entry), in FIFO order, and
+ * released (verified, handed back to the heap) after it: threads freeing at once wait only
+ * for the ring. */
+static void release_oldest(size_t limit)
+{
     for (;;) {
         struct q_entry out[Q_OUT];
         size_t n = 0;
@@ -102,6 +119,9 @@ void mb__quarantine_foreach(void (*fn)(void *entry, struct mb_blockinfo *info, i
     }
     mb__unlock(&q_lock);
 }
+
+/* A fault in fn left mb__quarantine_foreach by a jump, with the lock held by this thread. */
+void mb__quarantine_walk_abandoned(void) { mb__unlock(&q_lock); }
 
 int mb__quarantine_fork(int phase)
 {

@@ -11,28 +11,51 @@
 
 #include <string.h>
 
-#define DEPOT_BUCKETS ((size_t)1 << 20)
 #define DEPOT_BYTES ((size_t)1 << 30)  /* reserved, committed as records arrive          */
+#define TABLE_BITS_MIN 14              /* 128 KiB of slots to start with                  */
+#define TABLE_BITS_MAX 25              /* 256 MiB: as many stacks as the records can hold */
 
 struct depot_rec {
-    uint32_t next;   /* id of the next record in the bucket, 0 = end                    */
     uint32_t hash;
     uint32_t n;      /* frames                                                            */
-    uint32_t pad;
     uintptr_t pcs[]; /* n frames                                                          */
 };
 
-static _Atomic uint32_t *depot_buckets; /* bucket -> first record id                   */
+/* The index: open addressing in one array of 8-byte slots, a record's hash above its id
+ * (0: empty). A lookup reads one slot, usually, and a record only when the hashes agree;
+ * the table is kept at most half full, so it stays dense in the cache (a chained table of
+ * a million buckets cost a cache miss in a random line per lookup). Growing builds a new
+ * table under the lock and publishes it; readers still in the old one find everything
+ * that was in it, and a miss is looked up again under the lock. Old tables stay mapped. */
+struct depot_table {
+    unsigned bits;
+    _Atomic uint64_t slot[];
+};
+
+static _Atomic(struct depot_table *) depot_table;
+static size_t depot_count;             /* records, all in the current table             */
 static uint8_t *depot_base;            /* records; id = offset / 8                      */
 static size_t depot_used;
 static mb_lock depot_lock;
 
+static struct depot_table *table_new(unsigned bits)
+{
+    size_t bytes = sizeof(struct depot_table) + ((size_t)8 << bits);
+    struct depot_table *t = mb__os_map(bytes);
+    if (!t) return NULL;
+    if (bytes >= ((size_t)2 << 20)) mb__os_advise_huge(t, bytes);
+    t->bits = bits;
+    return t;
+}
+
 void mb__stack_init(void)
 {
-    depot_buckets = mb__os_map(DEPOT_BUCKETS * sizeof(uint32_t));
     depot_base = mb__os_map(DEPOT_BYTES); /* untouched pages cost nothing              */
     depot_used = 16;                      /* id 0 means "no stack"                       */
-    if (!depot_base) depot_buckets = NULL;
+    /* The records' end is where each new stack goes: huge pages, where the kernel allows
+     * them, spare most of the page faults of a program with many stacks. */
+    if (depot_base) mb__os_advise_huge(depot_base, DEPOT_BYTES);
+    if (depot_base) atomic_store_explicit(&depot_table, table_new(TABLE_BITS_MIN), memory_order_release);
 }
 
 /* The address of the call instruction that returns to ret, when the bytes before ret
@@ -132,36 +155,66 @@ static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
     return (uint32_t)h;
 }
 
-/* The record of this stack in the bucket's chain, from record `head` on; 0 when none.
- * Records are immutable once published: readers walk the chain without the lock. */
-static uint32_t depot_find(uint32_t head, uint32_t h, const uintptr_t *pcs, unsigned n)
+static inline int same_pcs(const uintptr_t *a, const uintptr_t *b, unsigned n)
 {
-    for (uint32_t id = head; id;) {
-        struct depot_rec *r = (struct depot_rec *)(depot_base + (size_t)id * 8);
-        if (r->hash == h && r->n == n && !memcmp(r->pcs, pcs, n * sizeof *pcs)) return id;
-        id = r->next;
+    uintptr_t diff = 0;
+    for (unsigned i = 0; i < n; i++) diff |= a[i] ^ b[i];
+    return diff == 0;
+}
+
+/* The id of this stack's record in table t; 0 when none. Records are immutable once
+ * published: readers probe without the lock. */
+static uint32_t depot_find(const struct depot_table *t, uint32_t h, const uintptr_t *pcs, unsigned n)
+{
+    size_t mask = ((size_t)1 << t->bits) - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t v = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+        if (!v) return 0;
+        if ((uint32_t)(v >> 32) != h) continue;
+        const struct depot_rec *r = (const struct depot_rec *)(depot_base + (size_t)(uint32_t)v * 8);
+        if (r->n == n && same_pcs(r->pcs, pcs, n)) return (uint32_t)v;
     }
-    return 0;
+}
+
+static void table_insert(struct depot_table *t, uint64_t v)
+{
+    size_t mask = ((size_t)1 << t->bits) - 1;
+    size_t i = (uint32_t)(v >> 32) & mask;
+    while (atomic_load_explicit(&t->slot[i], memory_order_relaxed)) i = (i + 1) & mask;
+    atomic_store_explicit(&t->slot[i], v, memory_order_release);
+}
+
+/* Under the lock: a table twice as large with every slot of t, published. */
+static void table_grow(struct depot_table *t)
+{
+    if (t->bits >= TABLE_BITS_MAX) return;
+    struct depot_table *g = table_new(t->bits + 1);
+    if (!g) return;
+    for (size_t i = 0; i < ((size_t)1 << t->bits); i++) {
+        uint64_t v = atomic_load_explicit(&t->slot[i], memory_order_relaxed);
+        if (v) table_insert(g, v);
+    }
+    atomic_store_explicit(&depot_table, g, memory_order_release);
 }
 
 /* Invariant: one record per distinct stack (leak records are grouped by its id). */
 static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
 {
-    if (!depot_buckets || n == 0) return 0;
+    struct depot_table *t = atomic_load_explicit(&depot_table, memory_order_acquire);
+    if (!t || n == 0) return 0;
     uint32_t h = hash_pcs(pcs, n);
-    _Atomic uint32_t *bucket = &depot_buckets[h & (DEPOT_BUCKETS - 1)];
-    uint32_t head = atomic_load_explicit(bucket, memory_order_acquire);
-    uint32_t found = depot_find(head, h, pcs, n);
+    uint32_t found = depot_find(t, h, pcs, n);
     if (found) return found;
     size_t bytes = sizeof(struct depot_rec) + n * sizeof(uintptr_t);
     mb__lock(&depot_lock);
-    /* Another thread may have published the same stack since: look again at what it added. */
-    uint32_t now = atomic_load_explicit(bucket, memory_order_relaxed);
-    if (now != head && (found = depot_find(now, h, pcs, n))) {
+    /* Another thread may have published the same stack since, or grown the table. */
+    t = atomic_load_explicit(&depot_table, memory_order_relaxed);
+    if ((found = depot_find(t, h, pcs, n))) {
         mb__unlock(&depot_lock);
         return found;
     }
-    if (depot_used + bytes > DEPOT_BYTES) {
+    /* A full table (growth failed) takes no more: the stack goes unrecorded. */
+    if (depot_used + bytes > DEPOT_BYTES || 4 * (depot_count + 1) > 3 * ((size_t)1 << t->bits)) {
         mb__unlock(&depot_lock);
         return 0;
     }
@@ -171,8 +224,9 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
     r->hash = h;
     r->n = n;
     memcpy(r->pcs, pcs, n * sizeof *pcs);
-    r->next = atomic_load_explicit(bucket, memory_order_relaxed);
-    atomic_store_explicit(bucket, id, memory_order_release);
+    table_insert(t, (uint64_t)h << 32 | id);
+    depot_count++;
+    if (2 * depot_count > ((size_t)1 << t->bits)) table_grow(t);
     mb__unlock(&depot_lock);
     return id;
 }

@@ -183,6 +183,51 @@ static inline uint64_t rule_of(uintptr_t a, int in_signal)
     return fill(a, in_signal);
 }
 
+/* The thread's last walk, for the next one: deep recursion allocates from ever new
+ * starts (the stack memo never sees one twice), yet consecutive walks share their outer
+ * frames. A walk that reaches a state (pc, sp, and rbp when a later rule reads it) of the
+ * last walk, with every stack word the last walk read beyond it unchanged, would repeat the
+ * last walk from there: it takes those frames instead, and resumes unwinding where the last
+ * walk stopped at its frame limit. Frame i's state is the registers once pcs[i] is known,
+ * and ra_at/bp_at say which words the step into it read (0: none). Two records per thread:
+ * the last walk is read while the current one is written. */
+struct walk_rec {
+    unsigned first, n;      /* states [first - 1, n) are known                            */
+    unsigned cut;           /* the walk stopped at its frame limit, not at its end        */
+    unsigned end_lo;        /* it ended at a word below lo                                */
+    unsigned epoch;         /* mb__unwind_epoch: the rules the walk used                  */
+    uintptr_t lo, hi;
+    uintptr_t pc[MB_STACK_MAX], sp[MB_STACK_MAX], bp[MB_STACK_MAX], out[MB_STACK_MAX];
+    uintptr_t ra_at[MB_STACK_MAX], bp_at[MB_STACK_MAX];
+    uint8_t cfa_rbp[MB_STACK_MAX]; /* the step into state i computed its CFA from rbp     */
+};
+static MB_TLS struct walk_rec walk_recs[2];
+static MB_TLS unsigned walk_cur;  /* walk_recs[walk_cur] is the last walk (n = 0: none)   */
+static MB_TLS int walk_busy;      /* a walk is under way: a nested one (a signal) keeps out */
+
+/* The last walk's frames after its state j, when this walk is at the same state: their
+ * words unchanged and inside [lo, hi). *need_bp: rbp at the state matters to them. */
+static int suffix_holds(const struct walk_rec *R, unsigned j, uintptr_t lo, uintptr_t hi, int *need_bp)
+{
+    /* A walk that ended at a word below its own lo ends the same only with the same lo. */
+    if (R->hi != hi || (R->end_lo && R->lo != lo)) return 0;
+    uintptr_t diff = 0, below = 0;
+    int need = -1;
+    for (unsigned i = j + 1; i < R->n; i++) {
+        if (need < 0 && R->cfa_rbp[i]) need = 1;
+        if (R->bp_at[i]) {
+            if (need < 0) need = 0;
+            diff |= *(const uintptr_t *)R->bp_at[i] ^ R->bp[i];
+            below |= R->bp_at[i] < lo;
+        }
+        diff |= *(const uintptr_t *)R->ra_at[i] ^ R->pc[i];
+        below |= R->ra_at[i] < lo;
+    }
+    if (diff || below) return 0;
+    *need_bp = need < 0 ? (int)R->cut : need;
+    return 1;
+}
+
 /* A return address read by a CFI step is kept before it is known to be code; the next
  * lookup, which needs its rule anyway, says whether it is (unchecked: the frame to drop
  * when it is not). The registers live in locals: r escapes only to the frameless step.
@@ -201,6 +246,21 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
     uintptr_t bp_from = 0; /* where bp was read; 0: bp is r.bp, or already logged         */
     int bp_fresh = 1;      /* bp is still r.bp                                            */
     if (max > MB_STACK_MAX) max = MB_STACK_MAX;
+    /* The last walk (R) and this one's record (W): allocation captures only. */
+    struct walk_rec *R = NULL, *W = NULL;
+    unsigned jr = 0, cut = 0, end_lo = 0, tries = 2; /* a failed junction seldom holds further up */
+    if (ok && !in_signal && !exact && !walk_busy && n >= 1 && n < max) {
+        walk_busy = 1;
+        R = &walk_recs[walk_cur];
+        W = &walk_recs[walk_cur ^ 1];
+        if (R->epoch != atomic_load_explicit(&mb__unwind_epoch, memory_order_acquire)) R->n = 0;
+        W->first = first, W->lo = lo, W->hi = hi;
+        W->epoch = atomic_load_explicit(&mb__unwind_epoch, memory_order_acquire);
+        W->pc[n - 1] = pc, W->sp[n - 1] = sp, W->bp[n - 1] = bp, W->out[n - 1] = pcs[n - 1];
+        W->ra_at[n - 1] = W->bp_at[n - 1] = 0, W->cfa_rbp[n - 1] = 0;
+        jr = R->n ? R->first - 1 : 0;
+        goto junction;
+    }
     while (n < max) {
         uint64_t v = ok ? rule_of(exact ? pc : pc - 1, in_signal) : (uint64_t)KIND_NOCFI << 46;
         exact = 0;
@@ -221,7 +281,8 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
         /* CFA = rsp or rbp + offset, above this frame; the slots below it in [lo, hi). */
         unsigned ra = (unsigned)(v >> 32) & 0x7f, rbp = (unsigned)(v >> 39) & 0x7f;
         uintptr_t cfa;
-        if ((v >> 48) & 1) {
+        int from_bp = (v >> 48) & 1;
+        if (from_bp) {
             cfa = bp + (uintptr_t)(int64_t)(int32_t)v;
             if (bp_fresh) {
                 uses_bp = 1;
@@ -234,10 +295,17 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
         } else {
             cfa = sp + (uintptr_t)(int64_t)(int32_t)v;
         }
-        if (!ra || cfa <= sp || cfa > hi || cfa - 8 * ra < lo) goto out; /* !ra: outermost */
+        if (!ra || cfa <= sp || cfa > hi || cfa - 8 * ra < lo) { /* !ra: outermost */
+            end_lo = ra && cfa > sp && cfa <= hi;
+            goto out;
+        }
+        uintptr_t read_bp = 0;
         if (rbp) {
-            if (cfa - 8 * rbp < lo) goto out;
-            bp_from = cfa - 8 * rbp;
+            if (cfa - 8 * rbp < lo) {
+                end_lo = 1;
+                goto out;
+            }
+            read_bp = bp_from = cfa - 8 * rbp;
             bp = *(const uintptr_t *)bp_from;
             bp_fresh = 0;
         }
@@ -246,9 +314,66 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
         sp = cfa;
         unchecked = 1;
         pcs[n++] = pc;
+        if (!W) continue;
+        W->pc[n - 1] = pc, W->sp[n - 1] = sp, W->bp[n - 1] = bp, W->out[n - 1] = pc;
+        W->ra_at[n - 1] = ra_at[n - 1], W->bp_at[n - 1] = read_bp, W->cfa_rbp[n - 1] = (uint8_t)from_bp;
+    junction:
+        /* States only go up the stack: the last walk's are passed in order. */
+        while (jr < R->n && R->sp[jr] < sp) jr++;
+        if (jr < R->n && R->sp[jr] == sp && R->pc[jr] == pc && !spoiled && tries) {
+            int need_bp;
+            if (!suffix_holds(R, jr, lo, hi, &need_bp) || (need_bp && R->bp[jr] != bp)) {
+                tries--;
+                continue;
+            }
+            if (need_bp) { /* rbp here matters: log where it came from, as a rule would */
+                if (bp_fresh) {
+                    uses_bp = 1;
+                } else if (bp_from) {
+                    if (nbp < BP_READS) bp_at[nbp] = bp_from, bp_val[nbp] = bp;
+                    else spoiled = 1;
+                    nbp++;
+                }
+            }
+            /* The frames beyond, and every word they were read from, into the log. */
+            unsigned i = jr + 1;
+            for (; i < R->n && n < max; i++, n++) {
+                pcs[n] = R->out[i];
+                ra_at[n] = R->ra_at[i];
+                if (R->bp_at[i]) {
+                    if (nbp < BP_READS) bp_at[nbp] = R->bp_at[i], bp_val[nbp] = R->bp[i];
+                    else spoiled = 1;
+                    nbp++;
+                }
+                W->pc[n] = R->pc[i], W->sp[n] = R->sp[i], W->bp[n] = R->bp[i], W->out[n] = R->out[i];
+                W->ra_at[n] = R->ra_at[i], W->bp_at[n] = R->bp_at[i], W->cfa_rbp[n] = R->cfa_rbp[i];
+            }
+            unchecked = 0; /* the last walk validated its frames */
+            if (n >= max) { /* frames may go on beyond the limit */
+                cut = 1;
+                goto out;
+            }
+            if (!R->cut) { /* this walk ends where the last one did */
+                end_lo = R->end_lo;
+                goto out;
+            }
+            /* The last walk stopped at its limit, this one goes on from its last state. A
+             * rbp it read is logged above; one it did not is this walk's, logged above. */
+            pc = R->pc[R->n - 1], sp = R->sp[R->n - 1], bp = R->bp[R->n - 1];
+            bp_from = 0, bp_fresh = 0;
+            jr = R->n;
+        }
     }
-    if (unchecked && ok && !rule_of(pc - 1, in_signal)) n--, spoiled = 1;
+    cut = 1;
+    if (unchecked && ok && !rule_of(pc - 1, in_signal)) n--, spoiled = 1, cut = 0;
 out:
+    if (W) {
+        W->n = spoiled ? 0 : n;
+        W->cut = cut;
+        W->end_lo = end_lo;
+        walk_cur ^= 1;
+        walk_busy = 0;
+    }
     if (log) {
         unsigned k = 0;
         uintptr_t far = 0; /* bits above 32 of an offset: a word out of the log's reach */
