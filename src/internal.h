@@ -102,7 +102,6 @@ int mb__os_unmap(void *p, size_t size);
 int mb__os_protect(void *p, size_t size, int rw);    /* rw: 1 read-write, 0 none        */
 int mb__os_discard(void *p, size_t size);            /* contents gone, stays RW (zero)  */
 int mb__os_discard_none(void *p, size_t size);       /* contents gone, PROT_NONE        */
-void mb__os_advise_huge(void *p, size_t size);       /* hint: transparent huge pages    */
 int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size);
 void *mb__os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align); /* or NULL */
 void mb__os_huge_pages(void *p, size_t size);        /* advice: transparent huge pages   */

@@ -75,7 +75,7 @@ static struct mb_blockinfo *info_alloc(size_t bytes)
         }
         info_cur = (uint8_t *)mb__align_up((uintptr_t)m, INFO_HUGE);
         info_end = info_cur + INFO_CHUNK;
-        mb__os_advise_huge(info_cur, INFO_CHUNK);
+        mb__os_huge_pages(info_cur, INFO_CHUNK);
     }
     p = info_cur;
     info_cur += rounded;
@@ -205,9 +205,6 @@ static inline __attribute__((always_inline)) void *check_alloc(size_t size, size
             bsize = pg->bsize;
         } else {
             struct mb_huge *hb = (struct mb_huge *)s;
-            /* Its fills touch every page: huge pages, where the kernel allows, spare a
-             * fault per 4 KiB. */
-            if (hb->map_size >= ((size_t)2 << 20)) mb__os_advise_huge(hb->base, hb->map_size);
             if (!hb->info) hb->info = mb__meta_alloc(sizeof *hb->info);
             info = hb->info;
             bsize = hb->usable;

@@ -245,7 +245,7 @@ static struct mb_guarded *guard_alloc(size_t size, size_t align, int closed)
     mb__unlock(&guard_lock);
     /* A large run is filled whole: huge pages, where the kernel allows (its aligned middle),
      * spare a fault per 4 KiB. The hint goes with each opening: a freed run is mapped anew. */
-    if (!closed && npages * MB_PAGE_SIZE >= ((size_t)4 << 20)) mb__os_advise_huge(g->run, npages * MB_PAGE_SIZE);
+    if (!closed && npages * MB_PAGE_SIZE >= ((size_t)4 << 20)) mb__os_huge_pages(g->run, npages * MB_PAGE_SIZE);
 
     uint8_t *end = g->run + npages * MB_PAGE_SIZE;
     size_t a = mb__opt.natural_align ? natural_alignment(size) : MB_ALIGN;

@@ -24,7 +24,7 @@ static mb_lock q_lock;
 void mb__quarantine_init(void)
 {
     q_ring = mb__os_map(Q_ENTRIES * sizeof *q_ring);
-    if (q_ring) mb__os_advise_huge(q_ring, Q_ENTRIES * sizeof *q_ring);
+    if (q_ring) mb__os_huge_pages(q_ring, Q_ENTRIES * sizeof *q_ring);
 }
 
 static void *entry_of(const struct q_entry *e) { return (void *)(e->entry & ~(uintptr_t)1); }

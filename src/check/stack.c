@@ -43,7 +43,7 @@ static struct depot_table *table_new(unsigned bits)
     size_t bytes = sizeof(struct depot_table) + ((size_t)8 << bits);
     struct depot_table *t = mb__os_map(bytes);
     if (!t) return NULL;
-    if (bytes >= ((size_t)2 << 20)) mb__os_advise_huge(t, bytes);
+    if (bytes >= ((size_t)2 << 20)) mb__os_huge_pages(t, bytes);
     t->bits = bits;
     return t;
 }
@@ -54,7 +54,7 @@ void mb__stack_init(void)
     depot_used = 16;                      /* id 0 means "no stack"                       */
     /* The records' end is where each new stack goes: huge pages, where the kernel allows
      * them, spare most of the page faults of a program with many stacks. */
-    if (depot_base) mb__os_advise_huge(depot_base, DEPOT_BYTES);
+    if (depot_base) mb__os_huge_pages(depot_base, DEPOT_BYTES);
     if (depot_base) atomic_store_explicit(&depot_table, table_new(TABLE_BITS_MIN), memory_order_release);
 }
 

@@ -113,7 +113,7 @@ static struct mb_segment *segment_new(void)
 {
     uint8_t *base = mb__os_map_aligned(MB_SEGMENT_SIZE, MB_SEGMENT_SIZE);
     if (!base) return NULL;
-    if (mb__check_mode) mb__os_advise_huge(base, MB_SEGMENT_SIZE); /* check mode: fewer faults */
+    if (mb__check_mode) mb__os_huge_pages(base, MB_SEGMENT_SIZE); /* check mode: fewer faults */
     struct mb_segment *s = mb__meta_alloc(sizeof *s);
     if (!s) {
         mb__os_unmap(base, MB_SEGMENT_SIZE);
