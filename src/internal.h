@@ -31,8 +31,16 @@
 #endif
 
 #include <sched.h>
+/* Fork handlers are registered lazily in fast mode (init.c): a single-threaded process
+ * cannot fork while one of our locks is held, and registering costs resident pages of
+ * the C library. Invariant: every lock acquisition first makes sure that the handlers are
+ * registered once the process has a second thread; check mode registers at start. */
+extern MB_HIDDEN _Atomic int mb__fork_ready; /* 2 once pthread_atfork has returned      */
+void mb__fork_ready_slow(void);
 static inline void mb__lock(mb_lock *l)
 {
+    if (MB_UNLIKELY(atomic_load_explicit(&mb__fork_ready, memory_order_acquire) != 2))
+        mb__fork_ready_slow();
     while (__builtin_expect(atomic_exchange_explicit(&l->held, 1, memory_order_acquire), 0))
         while (atomic_load_explicit(&l->held, memory_order_relaxed)) sched_yield();
 }
@@ -103,6 +111,10 @@ int mb__os_protect(void *p, size_t size, int rw);    /* rw: 1 read-write, 0 none
 int mb__os_discard(void *p, size_t size);            /* contents gone, stays RW (zero)  */
 int mb__os_discard_none(void *p, size_t size);       /* contents gone, PROT_NONE        */
 int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size);
+/* fstat as the fstat system call: the C library's wrapper passes a path ("") that the
+ * kernel reads from the library's read-only data, a page memboss would otherwise touch. */
+struct stat;
+int mb__os_fstat(int fd, struct stat *st);
 void mb__os_write_all(int fd, const char *p, size_t n);
 int mb__os_tid(void);
 int mb__os_open_read(const char *path);              /* -1 on failure                    */
