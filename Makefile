@@ -12,10 +12,15 @@ CFLAGS  ?= -O2 -g
 STD     := -std=c17 -D_GNU_SOURCE
 # The runtime: position independent, nothing exported but the malloc family and mb_ API,
 # thread state in the initial-exec TLS model (a lazily allocated TLS block would call malloc).
-RT_FLAGS := $(STD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+RT_FLAGS := $(STD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fdata-sections \
             -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc \
             -fno-omit-frame-pointer -fno-stack-protector -Iinclude -Isrc -DMB_VERSION='"$(VERSION)"'
 CLI_FLAGS := $(STD) $(WARN) $(CFLAGS) -Iinclude -DMB_VERSION='"$(VERSION)"'
+# The library's link. Resident pages are what a preloaded library costs a small program
+# (docs/design.md, "Footprint"): every variable has its own section (-fdata-sections) and
+# the linker sorts them by alignment, so that the large tables (aligned to 32 or 64) come
+# apart from the scalars a fast-mode process touches, which share a few pages.
+RT_LDFLAGS := -Wl,-z,nodelete -Wl,-soname,libmemboss.so -Wl,--sort-section=alignment
 
 RT_SRCS  := $(wildcard src/*.c src/*/*.c)
 RT_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/rt/%.o,$(RT_SRCS))
@@ -51,7 +56,7 @@ $(BUILD)/obj/rt/%.o: src/%.c $(RT_HDRS)
 
 $(BUILD)/libmemboss.so: $(RT_OBJS)
 	$(call say,LINK    $@)
-	$(Q)$(CC) -shared -o $@ $(RT_OBJS) -Wl,-z,nodelete -Wl,-soname,libmemboss.so -lpthread
+	$(Q)$(CC) -shared -o $@ $(RT_OBJS) $(RT_LDFLAGS) -lpthread
 
 $(BUILD)/libmemboss.a: $(RT_OBJS)
 	@rm -f $@

@@ -16,7 +16,16 @@
 #include <sys/single_threaded.h>
 #include <unistd.h>
 
-struct mb_options mb__opt;
+/* The defaults, set at build time: filling them in at start would read string literals,
+ * a page of the library's read-only data that fast mode otherwise never touches. */
+struct mb_options mb__opt MB_HOT_DATA = {
+#define MB_OPTION(type, name, def, safe, help) .name = def,
+#include "options.def"
+#undef MB_OPTION
+};
+/* The variables' names, out of read-only data for the same reason. */
+static char env_options[] MB_HOT_DATA = "MEMBOSS_OPTIONS";
+static char env_no_children[] MB_HOT_DATA = "MEMBOSS_NO_CHILDREN";
 int mb__check_mode;
 _Atomic int mb__init_state;
 static _Atomic int init_owner; /* tid running mb__init, to let it re-enter */
@@ -235,7 +244,7 @@ void mb__fork_ready_slow(void)
 /* Before libc has set environ, read the variable from /proc/self/environ. */
 static const char *read_options_env(void)
 {
-    const char *v = mb__os_getenv("MEMBOSS_OPTIONS");
+    const char *v = mb__os_getenv(env_options);
     if (v) return v;
     extern char **environ;
     if (environ) return NULL;
@@ -261,7 +270,6 @@ void mb__init(void)
         return;
     }
     atomic_store(&init_owner, mb__os_tid());
-    mb__options_defaults(&mb__opt);
     mb__options_parse(&mb__opt, read_options_env(), getauxval(AT_SECURE) != 0);
     mb__check_mode = mb__opt.mode == 1;
     mb__segment_init();
@@ -341,7 +349,7 @@ __attribute__((destructor)) static void mb__destructor(void)
 __attribute__((constructor)) static void mb__constructor(void)
 {
     if (atomic_load(&mb__init_state) == 0) mb__thread_init();
-    if (mb__os_getenv("MEMBOSS_NO_CHILDREN")) untrace_children();
+    if (mb__os_getenv(env_no_children)) untrace_children();
 }
 
 void mb__panic(const char *msg, const char *file, int line)

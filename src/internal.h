@@ -17,6 +17,11 @@
 /* For the data the fast paths read: a declaration is not hidden by -fvisibility=hidden,
  * and without it each read of the variable goes through an address load first. */
 #define MB_HIDDEN __attribute__((visibility("hidden")))
+/* For the small tables every process touches (options, size classes, the park): they go
+ * in the library's data, on the page of its global offset table, which the loader has
+ * made resident anyway; in .bss the compiler's alignment of arrays (32) and the link
+ * order would scatter them over pages of their own. */
+#define MB_HOT_DATA __attribute__((section(".data.mb_hot")))
 
 /* Asserts in tiers; they compile out. A user's bug is never an assert: it is a finding. */
 #if MB_DEBUG >= 1
@@ -182,7 +187,7 @@ static inline unsigned mb__size_class_calc(size_t size)
     unsigned w = 63u - (unsigned)__builtin_clzl(size - 1); /* size-1 in [2^w, 2^(w+1))   */
     return 9 + (w - 7) * 4 + (unsigned)(((size - 1) >> (w - 2)) & 3);
 }
-extern MB_HIDDEN const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1];
+extern MB_HIDDEN uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1]; /* never written */
 static inline unsigned mb__size_class(size_t size)
 {
     if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) return mb__class_small[(size + 15) >> 4];
