@@ -208,7 +208,7 @@ struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls)
     }
     uint64_t bits = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << at;
     s->free_slices &= ~bits;
-    size_t was_young = (size_t)__builtin_popcountll(s->dirty_slices & ~s->dirty_old & bits);
+    size_t was_young = (size_t)mb__popcount64(s->dirty_slices & ~s->dirty_old & bits);
     s->dirty_slices &= ~bits;
     s->dirty_old &= ~bits;
     seg_young_bytes -= was_young * MB_SLICE_SIZE;
