@@ -50,7 +50,7 @@ STRESS_BINS := $(patsubst tests/stress/%.c,$(BUILD)/stress/%,$(STRESS_SRCS)) \
                $(BUILD)/stress/libstress_dl.so
 
 .PHONY: all deps deps-test deps-fuzz deps-bench demo check check-real install clean examples \
-        tests bench-micro bench-leak bench-stack bench bench-quick fuzz fuzz-quick fuzz-build
+        tests bench-micro bench-leak bench-stack bench bench-quick bench-settings fuzz fuzz-quick fuzz-build
 all: $(BUILD)/libmemboss.so $(BUILD)/libmemboss.a $(BUILD)/memboss
 
 # `make V=1` shows the commands.
@@ -201,6 +201,10 @@ bench: deps-bench all
 
 bench-quick: deps-bench all
 	@python3 bench/run.py --quick --build $(BUILD) --out bench/results/quick
+
+# Check mode's settings side by side (README's table of guarantees and costs): about 5 min.
+bench-settings: deps-bench all
+	@python3 bench/run.py --settings --build $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/memboss $(DESTDIR)$(PREFIX)/include

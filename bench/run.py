@@ -258,7 +258,38 @@ def fast_tables(med, wl, allocs):
         md.append("| **geometric mean** | 1 | " +
                   " | ".join(f"**{geomean(ratios[a]):.2f}**" for a in cols) + " |")
         md.append("")
+    if "memboss" in allocs and len(cols) > 1:
+        md.append(fast_targets(med, names, [a for a in allocs if a != "memboss"]))
     return "\n".join(md), cols
+
+
+def verdict(ok):
+    return "met" if ok else "**not met**"
+
+
+def fast_targets(med, names, peers):
+    """The issue's targets for the fast mode, computed from this run's medians."""
+    def gm(a, i):
+        return geomean([med[(n, a)][i] / med[(n, "mimalloc")][i] for n in names])
+    t = {a: gm(a, 0) for a in peers + ["memboss"]}
+    rss = gm("memboss", 2)
+    worst = []
+    for n in names:
+        best = min(peers, key=lambda a: med[(n, a)][0])
+        r = med[(n, "memboss")][0] / med[(n, best)][0]
+        if r > 1.25:
+            worst.append(f"{n} {r:.2f}× {best}")
+    ahead = all(t["memboss"] < t[a] for a in peers)
+    md = ["### Against the targets\n",
+          "| target | this run | |", "|---|---|---|",
+          f"| geometric-mean time ≤ 0.90× mimalloc | {t['memboss']:.2f} | "
+          f"{verdict(t['memboss'] <= 0.90)} |",
+          f"| geometric-mean time ahead of every peer | memboss {t['memboss']:.2f}; " +
+          ", ".join(f"{a} {t[a]:.2f}" for a in peers) + f" | {verdict(ahead)} |",
+          f"| geometric-mean peak RSS ≤ 0.85× mimalloc | {rss:.2f} | {verdict(rss <= 0.85)} |",
+          "| no workload slower than 1.25× the best peer (wall time) | " +
+          ("; ".join(worst) if worst else "none slower") + f" | {verdict(not worst)} |", ""]
+    return "\n".join(md)
 
 
 def svg_chart(med, wl, allocs, path, note):
@@ -343,6 +374,8 @@ def main():
     ap.add_argument("--threads", default="1,2",
                     help="thread counts for prodcons and churn (default 1,2)")
     ap.add_argument("--skip-check", action="store_true", help="only the fast table")
+    ap.add_argument("--settings", action="store_true",
+                    help="only the table of check mode's settings (settings.md)")
     args = ap.parse_args()
     reps = args.reps or (3 if args.quick else 5)
     start = time.time()
@@ -370,6 +403,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="memboss-bench.")
     try:
         print(f"bench: load average {os.getloadavg()[0]:.2f} at the start", flush=True)
+        if args.settings:
+            settings_table(args, bdir, tmp, wl, lib, args.reps or 3)
+            return
         print(f"bench: verifying the preloads and outputs ({len(wl)} workloads)", flush=True)
         ref = verify(allocs, wl, tmp, os.path.join(bdir, "probe.so"), fast_env)
         print(f"bench: the fast table, {reps} interleaved repetitions "
@@ -401,17 +437,23 @@ def main():
         print(f"bench: {time.time() - start:.0f} s in all", flush=True)
 
 
-def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
-    """memboss check mode against native, Valgrind memcheck and ASan, on the C workloads
-    at 1/10 (quick) or 1/40 of the fast table's scale (runs of 10 to 150 ms natively, long
-    enough that start-up does not set the ratio); then callgrind's instructions per pair."""
-    div = 10 if args.quick else 40
+def check_scale(wl, div):
+    """The C workloads at 1/div of their scale in the fast table."""
     cwl = []
     for name, argv, env, stdin, is_c in wl:
         if is_c:
             av = list(argv)
             av[1] = str(float(av[1]) / div)
             cwl.append((name, av, env, stdin, is_c))
+    return cwl
+
+
+def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
+    """memboss check mode against native, Valgrind memcheck and ASan, on the C workloads
+    at 1/10 (quick) or 1/40 of the fast table's scale (runs of 10 to 150 ms natively, long
+    enough that start-up does not set the ratio); then callgrind's instructions per pair."""
+    div = 10 if args.quick else 40
+    cwl = check_scale(wl, div)
     tools = {"native": None, "memboss fast": lib, "memboss check": lib, "memcheck": None,
              "ASan": None}
     env_of = lambda a: ({"MEMBOSS_OPTIONS": "mode=check:leak_check=1"} if a == "memboss check"
@@ -469,11 +511,105 @@ def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
     for a, v in cg.items():
         md.append(f"| {a} | {v:.1f} |")
     md.append("")
+    md.append(check_targets(med, cwl, cg))
     text = "\n".join(md)
     with open(os.path.join(args.out, "check.md"), "w") as fh:
         fh.write(text)
     print()
     print(text)
+
+
+# Check mode's settings (README: which guarantees hold at which setting); ASan and memcheck
+# as in the check table, but without leak checking, so that only the checking differs.
+SETTINGS = [
+    ("native", None, {}),
+    ("fast", "lib", {}),
+    ("check", "lib", {"MEMBOSS_OPTIONS": "mode=check"}),
+    ("no stacks", "lib", {"MEMBOSS_OPTIONS": "mode=check:malloc_context_size=0"}),
+    ("no guard pages", "lib", {"MEMBOSS_OPTIONS": "mode=check:guard_max=0:guard_sample=0"}),
+    ("neither", "lib", {"MEMBOSS_OPTIONS":
+                        "mode=check:malloc_context_size=0:guard_max=0:guard_sample=0"}),
+    ("all guarded", "lib", {"MEMBOSS_OPTIONS": "mode=check:guard_max=1000000000"}),
+    ("ASan", None, {"ASAN_OPTIONS": "detect_leaks=0"}),
+    ("memcheck", None, {}),
+]
+
+
+def settings_table(args, bdir, tmp, wl, lib, reps):
+    """Check mode's settings side by side on the allocation-heavy single-threaded C
+    workloads at the check table's scale: time as a ratio to the native run."""
+    div = 10 if args.quick else 40
+    cwl = [w for w in check_scale(wl, div) if w[0] in ALLOC_HEAVY_1T]
+    tools = {n: (lib if so else None) for n, so, _ in SETTINGS}
+    envs = {n: e for n, _, e in SETTINGS}
+    wrap_of = lambda a: (["valgrind", "--tool=memcheck", "-q", "--leak-check=no"]
+                         if a == "memcheck" else None)
+    argv_of = lambda a, av: ([os.path.join(bdir, "asan", os.path.basename(av[0]))] + av[1:]
+                             if a == "ASan" else av)
+    ref = {name: run(argv, env, stdin, None, tmp)[3] for name, argv, env, stdin, _ in cwl}
+    print(f"bench: check mode's settings ({len(cwl)} workloads at 1/{div} scale)", flush=True)
+    med = median_runs(tools, cwl, reps, tmp, ref, lambda a: envs[a], wrap_of, argv_of)
+    cols = list(tools)[1:]
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    md = ["# memboss check mode: what each setting costs\n",
+          f"`make bench-settings`, {stamp}; {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f} at the end; the C workloads at 1/{div} of the fast "
+          f"table's scale, medians of {reps} interleaved runs; wall time as a ratio to the "
+          "native run (glibc, no tool). No leak checking in any column. Settings "
+          "(`MEMBOSS_OPTIONS`): " +
+          "; ".join(f"{n}: `{e['MEMBOSS_OPTIONS']}`" for n, _, e in SETTINGS
+                    if "MEMBOSS_OPTIONS" in e) + ".\n",
+          "| workload | native (s) | " + " | ".join(cols) + " |",
+          "|---|---:|" + "---:|" * len(cols)]
+    ratios = {a: [] for a in cols}
+    for name, *_ in cwl:
+        base = med[(name, "native")][0]
+        row = [name, f"{base:.3f}"]
+        for a in cols:
+            x = med[(name, a)][0] / base
+            ratios[a].append(x)
+            row.append(f"{x:.1f}")
+        md.append("| " + " | ".join(row) + " |")
+    md.append("| **geometric mean** | 1 | " +
+              " | ".join(f"**{geomean(ratios[a]):.1f}**" for a in cols) + " |")
+    md.append("")
+    text = "\n".join(md)
+    with open(os.path.join(args.out, "settings.md"), "w") as fh:
+        fh.write(text)
+    print(text)
+
+
+# Single-threaded, allocation-heavy: the workloads the check-mode targets name.
+ALLOC_HEAVY_1T = ("pairs", "randsize", "prodcons-1t", "churn-1t", "symbolic", "cubes")
+
+
+def check_targets(med, cwl, cg):
+    """The issue's targets for the check mode, computed from this run's medians."""
+    names = [w[0] for w in cwl]
+    heavy = [n for n in names if n in ALLOC_HEAVY_1T]
+    t = lambda n, a: med[(n, a)][0]
+    slow = [f"{n} {t(n, 'memboss check') / t(n, 'memboss fast'):.1f}×" for n in heavy
+            if t(n, "memboss check") > 3 * t(n, "memboss fast")]
+    vg = [f"{n} {t(n, 'memcheck') / t(n, 'memboss check'):.1f}×" for n in names
+          if t(n, "memcheck") < 10 * t(n, "memboss check")]
+    asan = [f"{n} {t(n, 'memboss check') / t(n, 'ASan'):.2f}×" for n in heavy
+            if t(n, "memboss check") >= t(n, "ASan")]
+    fast_ok = ("memboss" in cg and "mimalloc" in cg and cg["memboss"] <= cg["mimalloc"])
+    md = ["### Against the targets\n",
+          "Allocation-heavy single-threaded workloads: " + ", ".join(heavy) + ".\n",
+          "| target | misses in this run | |", "|---|---|---|",
+          "| check ≤ 3× fast (allocation-heavy) | " + ("; ".join(slow) or "none") +
+          f" | {verdict(not slow)} |",
+          "| check ≥ 10× faster than memcheck (every workload) | " +
+          ("; ".join(f"{x} faster only" for x in vg) or "none") + f" | {verdict(not vg)} |",
+          "| check faster than ASan (allocation-heavy) | " +
+          ("; ".join(f"{x} ASan's time" for x in asan) or "none") +
+          f" | {verdict(not asan)} |",
+          "| fast path ≤ mimalloc's instructions per pair | " +
+          (f"memboss {cg['memboss']:.1f}, mimalloc {cg['mimalloc']:.1f}"
+           if "memboss" in cg and "mimalloc" in cg else "not counted") +
+          f" | {verdict(fast_ok)} |", ""]
+    return "\n".join(md)
 
 
 if __name__ == "__main__":

@@ -120,6 +120,8 @@ int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size);
  * kernel reads from the library's read-only data, a page memboss would otherwise touch. */
 struct stat;
 int mb__os_fstat(int fd, struct stat *st);
+void *mb__os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align); /* or NULL */
+void mb__os_huge_pages(void *p, size_t size);        /* advice: transparent huge pages   */
 void mb__os_write_all(int fd, const char *p, size_t n);
 int mb__os_tid(void);
 int mb__os_open_read(const char *path);              /* -1 on failure                    */

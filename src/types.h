@@ -134,6 +134,7 @@ struct mb_huge {
     uint8_t cached;             /* freed, kept mapped for reuse (huge.c's cache)          */
     uint8_t live;               /* allocated; cleared under huge.c's lock by the one free
                                  * that wins, so a second (even racing) free sees it clear */
+    uint8_t thp;                /* huge pages asked for (huge.c: a grown buffer, check mode) */
     uint8_t *base;              /* mapping start                                          */
     size_t map_size;            /* mapping length                                         */
     uint8_t *user;              /* pointer returned to the program                        */

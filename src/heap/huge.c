@@ -1,10 +1,23 @@
 /* Huge blocks (above MB_SMALL_MAX): a mapping each, aligned to MB_SEGMENT_SIZE so that the
  * region map, which has one entry per 4 MiB chunk, can name them. A freed one is unmapped,
- * unless it is small enough for the cache of recently freed mappings (below). */
+ * unless it is small enough for the cache of recently freed mappings (below).
+ *
+ * realloc of a huge block to a huge size never copies (mb__huge_realloc): it grows with
+ * mremap in place, or else moves the mapping, pages and all, to a new aligned home; it
+ * shrinks in place, unmapping the tail. A block grown past 2 MiB is a buffer being
+ * filled: its mapping is kept a multiple of 2 MiB and asks for transparent huge pages,
+ * one fault per 2 MiB instead of 512 (at most 2 MiB resident past the written end).
+ * In check mode, which fills every block it hands out, every huge block of 2 MiB or more
+ * asks for them from the start.
+ * Invariant: the region map names a block's chunks exactly while they are mapped for
+ * it; chunks are forgotten before their pages are unmapped or moved away. */
 #include "internal.h"
 
 #include <errno.h>
 #include <stdint.h>
+
+/* Transparent huge page size on x86-64 (see the top of the file for who asks for them). */
+#define HUGE_PAGE ((size_t)2 << 20)
 
 static mb_lock huge_lock;
 static struct mb_huge *huge_free_descs;
@@ -106,6 +119,11 @@ void *mb__huge_alloc(size_t size, size_t align)
         live_add(d);
         return d->user;
     }
+    /* Check mode writes every byte of a block it hands out (malloc_fill_byte, or calloc's
+     * zeroing): huge pages then cost no memory and save 511 faults in 512. The mapping is
+     * not rounded up: its last partial 2 MiB keeps small pages, and nothing unwritten
+     * becomes resident. */
+    int thp = mb__check_mode && mb__opt.malloc_fill_byte >= 0 && map_size >= HUGE_PAGE;
     d = desc_get();
     uint8_t *base = d ? mb__os_map_aligned(map_size, map_align) : NULL;
     if (!base) {
@@ -116,6 +134,8 @@ void *mb__huge_alloc(size_t size, size_t align)
     d->kind = MB_REGION_HUGE;
     d->fresh = 1;
     d->cached = 0;
+    d->thp = (uint8_t)thp;
+    if (thp) mb__os_huge_pages(base, map_size);
     d->base = base;
     d->map_size = map_size;
     d->user = base; /* map_align is a multiple of align */
@@ -164,22 +184,68 @@ int mb__huge_fresh(const void *p)
     return d && d->kind == MB_REGION_HUGE && d->user == p && d->fresh;
 }
 
-/* Stay in place when the new size still fills at least half of the mapping, or grow in
- * place when the pages after the mapping are free (mremap without MAYMOVE). Returns NULL
- * when the block should move. */
+/* A shrinking block gives back its tail when that is at least this much, and at least a
+ * sixteenth of what stays: small trims would cost a system call for little. */
+#define TRIM_MIN ((size_t)64 << 10)
+
+/* Grown: a buffer filled as it grows. Ask for transparent huge pages on the whole
+ * mapping (all of it, so that it stays one VMA, which mremap needs). */
+static void grown(struct mb_huge *d)
+{
+    if (d->thp || d->map_size < HUGE_PAGE) return;
+    mb__os_huge_pages(d->base, d->map_size);
+    d->thp = 1;
+}
+
+/* Resize in place or by moving the mapping; never copies. Returns the block (perhaps at
+ * a new address), or NULL when the caller should allocate, copy and free: the new size
+ * is not huge, or the OS refused (then the block is unchanged). */
 void *mb__huge_realloc(struct mb_huge *d, size_t size)
 {
     size_t need = mb__align_up(size, MB_PAGE_SIZE);
-    if (need < size || size <= MB_SMALL_MAX) return NULL;
+    if (need < size || size <= MB_SMALL_MAX || need > PTRDIFF_MAX - MB_SEGMENT_SIZE) return NULL;
     if (need <= d->map_size) {
-        if (need < d->map_size / 2) return NULL; /* moving to a smaller home saves more */
+        /* Shrink in place. With huge pages the mapping keeps ending on a 2 MiB boundary:
+         * a huge page cut in two is not freed until the kernel splits it. */
+        size_t keep = d->thp ? mb__align_up(need, HUGE_PAGE) : need;
+        if (keep < d->map_size && d->map_size - keep >= TRIM_MIN &&
+            d->map_size - keep >= keep / 16) {
+            uintptr_t end = (uintptr_t)d->base + d->map_size;
+            uintptr_t cut = mb__align_up((uintptr_t)d->base + keep, MB_SEGMENT_SIZE);
+            /* forget the chunks left wholly unmapped before unmapping them: another
+             * mapping may take their place as soon as they are gone */
+            if (cut < end) mb__rmap_set(cut, end - cut, NULL);
+            d->map_size = keep;
+            d->usable = keep;
+            mb__os_unmap(d->base + keep, end - ((uintptr_t)d->base + keep));
+        }
         return d->user;
     }
-    if (mb__os_grow_in_place(d->base, d->map_size, need) != 0) return NULL;
-    mb__rmap_set((uintptr_t)d->base, need, d);
+    /* Growing past a huge page grows to a whole number of them: a 2 MiB range that is
+     * only partly mapped when its first byte is written gets small pages for good. */
+    if (need >= HUGE_PAGE) need = mb__align_up(need, HUGE_PAGE);
+    if (mb__os_grow_in_place(d->base, d->map_size, need) == 0) {
+        mb__rmap_set((uintptr_t)d->base, need, d);
+        d->map_size = need;
+        d->usable = need;
+        grown(d);
+        return d->user;
+    }
+    /* Move, pages and all. The old chunks are forgotten first (see above) and named
+     * again if the move fails. */
+    mb__rmap_set((uintptr_t)d->base, d->map_size, NULL);
+    uint8_t *q = mb__os_move_aligned(d->base, d->map_size, need, MB_SEGMENT_SIZE);
+    if (!q) {
+        mb__rmap_set((uintptr_t)d->base, d->map_size, d);
+        return NULL;
+    }
+    d->base = q;
+    d->user = q;
     d->map_size = need;
     d->usable = need;
-    return d->user;
+    mb__rmap_set((uintptr_t)q, need, d);
+    grown(d);
+    return q;
 }
 
 int mb__huge_fork(int phase)

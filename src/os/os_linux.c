@@ -189,3 +189,40 @@ int mb__os_fstat(int fd, struct stat *st)
     }
     return 0;
 }
+
+/* Move a mapping to a new home of new_size bytes aligned to `align`, taking its pages
+ * along (page tables move, no byte is copied). The destination is reserved first, since
+ * mremap itself picks no aligned placement; MREMAP_FIXED replaces the reservation's
+ * middle, and its ends are unmapped. Returns NULL, with the old mapping intact, on
+ * failure. errno is left as it was. */
+void *mb__os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align)
+{
+    int saved = errno;
+    size_t span = new_size + align;
+    void *q = MAP_FAILED;
+    uint8_t *r = span < new_size ? MAP_FAILED
+                                 : mmap(NULL, span, PROT_NONE,
+                                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r != MAP_FAILED) {
+        uintptr_t start = ((uintptr_t)r + align - 1) & ~(uintptr_t)(align - 1);
+        q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)start);
+        if (q == MAP_FAILED) {
+            munmap(r, span);
+        } else {
+            size_t head = start - (uintptr_t)r, tail = span - head - new_size;
+            if (head) munmap(r, head);
+            if (tail) munmap((uint8_t *)start + new_size, tail);
+        }
+    }
+    errno = saved;
+    return q == MAP_FAILED ? NULL : q;
+}
+
+/* Ask for transparent huge pages on [p, p+size): one fault then fills 2 MiB, not 4 KiB.
+ * Advice only: a kernel without them, or with them off, changes nothing. */
+void mb__os_huge_pages(void *p, size_t size)
+{
+    int saved = errno;
+    madvise(p, size, MADV_HUGEPAGE);
+    errno = saved;
+}
