@@ -13,9 +13,19 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <sys/single_threaded.h>
 #include <unistd.h>
 
-struct mb_options mb__opt;
+/* The defaults, set at build time: filling them in at start would read string literals,
+ * a page of the library's read-only data that fast mode otherwise never touches. */
+struct mb_options mb__opt MB_HOT_DATA = {
+#define MB_OPTION(type, name, def, safe, help) .name = def,
+#include "options.def"
+#undef MB_OPTION
+};
+/* The variables' names, out of read-only data for the same reason. */
+static char env_options[] MB_HOT_DATA = "MEMBOSS_OPTIONS";
+static char env_no_children[] MB_HOT_DATA = "MEMBOSS_NO_CHILDREN";
 int mb__check_mode;
 _Atomic int mb__init_state;
 static _Atomic int init_owner; /* tid running mb__init, to let it re-enter */
@@ -197,12 +207,44 @@ static void fork_prepare(void) { fork_phase(MB_FORK_PREPARE); }
 static void fork_parent(void) { fork_phase(MB_FORK_PARENT); }
 static void fork_child(void) { fork_phase(MB_FORK_CHILD); }
 
+/* The fork handlers, registered on demand. In fast mode a process with one thread needs
+ * none: fork cannot find one of our locks held (no other thread could hold it), and the
+ * child needs no repair but its heap's tid, which is informational. So they are
+ * registered when the process has a second thread, checked before every lock is taken
+ * (mb__lock): a thread that forks later finds them. pthread_atfork's code and data are
+ * otherwise pages of the C library that a small program never touches (two 64 KiB
+ * fault-around windows). 0: not registered; 1: being registered by fork_reg_tid; 2: done.
+ * Other threads wait for 2, so that none takes a lock a fork could not see; the
+ * registering thread itself goes on (pthread_atfork may call malloc). */
+MB_HIDDEN _Atomic int mb__fork_ready;
+static _Atomic int fork_reg_tid;
+
+static void fork_handlers_register(void)
+{
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&mb__fork_ready, &expect, 1)) {
+        atomic_store(&fork_reg_tid, mb__os_tid());
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
+        atomic_store_explicit(&mb__fork_ready, 2, memory_order_release);
+        return;
+    }
+    if (expect == 2 || atomic_load(&fork_reg_tid) == mb__os_tid()) return;
+    while (atomic_load_explicit(&mb__fork_ready, memory_order_acquire) != 2) sched_yield();
+}
+
+void mb__fork_ready_slow(void)
+{
+    if (atomic_load_explicit(&mb__fork_ready, memory_order_acquire) == 2) return;
+    if (__libc_single_threaded && !mb__check_mode) return;
+    fork_handlers_register();
+}
+
 /* ---- process ------------------------------------------------------------------------ */
 
 /* Before libc has set environ, read the variable from /proc/self/environ. */
 static const char *read_options_env(void)
 {
-    const char *v = mb__os_getenv("MEMBOSS_OPTIONS");
+    const char *v = mb__os_getenv(env_options);
     if (v) return v;
     extern char **environ;
     if (environ) return NULL;
@@ -228,7 +270,6 @@ void mb__init(void)
         return;
     }
     atomic_store(&init_owner, mb__os_tid());
-    mb__options_defaults(&mb__opt);
     mb__options_parse(&mb__opt, read_options_env(), getauxval(AT_SECURE) != 0);
     mb__check_mode = mb__opt.mode == 1;
     mb__segment_init();
@@ -243,7 +284,7 @@ void mb__init(void)
     atomic_store_explicit(&mb__init_state, 2, memory_order_release);
     thread_key_ok = pthread_key_create(&thread_key, thread_exit) == 0;
     if (thread_key_ok && h) pthread_setspecific(thread_key, h);
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    if (mb__check_mode || !__libc_single_threaded) fork_handlers_register();
     if (mb__check_mode) {
         thread_register_stack();
         mb__fault_install();
@@ -308,7 +349,7 @@ __attribute__((destructor)) static void mb__destructor(void)
 __attribute__((constructor)) static void mb__constructor(void)
 {
     if (atomic_load(&mb__init_state) == 0) mb__thread_init();
-    if (mb__os_getenv("MEMBOSS_NO_CHILDREN")) untrace_children();
+    if (mb__os_getenv(env_no_children)) untrace_children();
 }
 
 void mb__panic(const char *msg, const char *file, int line)

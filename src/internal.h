@@ -17,6 +17,11 @@
 /* For the data the fast paths read: a declaration is not hidden by -fvisibility=hidden,
  * and without it each read of the variable goes through an address load first. */
 #define MB_HIDDEN __attribute__((visibility("hidden")))
+/* For the small tables every process touches (options, size classes, the park): they go
+ * in the library's data, on the page of its global offset table, which the loader has
+ * made resident anyway; in .bss the compiler's alignment of arrays (32) and the link
+ * order would scatter them over pages of their own. */
+#define MB_HOT_DATA __attribute__((section(".data.mb_hot")))
 
 /* Asserts in tiers; they compile out. A user's bug is never an assert: it is a finding. */
 #if MB_DEBUG >= 1
@@ -31,8 +36,16 @@
 #endif
 
 #include <sched.h>
+/* Fork handlers are registered lazily in fast mode (init.c): a single-threaded process
+ * cannot fork while one of our locks is held, and registering costs resident pages of
+ * the C library. Invariant: every lock acquisition first makes sure that the handlers are
+ * registered once the process has a second thread; check mode registers at start. */
+extern MB_HIDDEN _Atomic int mb__fork_ready; /* 2 once pthread_atfork has returned      */
+void mb__fork_ready_slow(void);
 static inline void mb__lock(mb_lock *l)
 {
+    if (MB_UNLIKELY(atomic_load_explicit(&mb__fork_ready, memory_order_acquire) != 2))
+        mb__fork_ready_slow();
     while (__builtin_expect(atomic_exchange_explicit(&l->held, 1, memory_order_acquire), 0))
         while (atomic_load_explicit(&l->held, memory_order_relaxed)) sched_yield();
 }
@@ -103,6 +116,10 @@ int mb__os_protect(void *p, size_t size, int rw);    /* rw: 1 read-write, 0 none
 int mb__os_discard(void *p, size_t size);            /* contents gone, stays RW (zero)  */
 int mb__os_discard_none(void *p, size_t size);       /* contents gone, PROT_NONE        */
 int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size);
+/* fstat as the fstat system call: the C library's wrapper passes a path ("") that the
+ * kernel reads from the library's read-only data, a page memboss would otherwise touch. */
+struct stat;
+int mb__os_fstat(int fd, struct stat *st);
 void *mb__os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align); /* or NULL */
 void mb__os_huge_pages(void *p, size_t size);        /* advice: transparent huge pages   */
 void mb__os_write_all(int fd, const char *p, size_t n);
@@ -193,7 +210,7 @@ static inline unsigned mb__size_class_calc(size_t size)
     unsigned w = 63u - (unsigned)__builtin_clzl(size - 1); /* size-1 in [2^w, 2^(w+1))   */
     return 9 + (w - 7) * 4 + (unsigned)(((size - 1) >> (w - 2)) & 3);
 }
-extern MB_HIDDEN const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1];
+extern MB_HIDDEN uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1]; /* never written */
 static inline unsigned mb__size_class(size_t size)
 {
     if (MB_LIKELY(size <= MB_CLASS_TABLE_MAX)) return mb__class_small[(size + 15) >> 4];

@@ -10,7 +10,7 @@
 
 static mb_lock meta_lock;
 static uint8_t *meta_cur, *meta_end; /* bump area: [meta_cur, meta_end) is unused        */
-static void *meta_free_list[META_BUCKETS];
+static void *meta_free_list[META_BUCKETS] MB_HOT_DATA;
 
 /* Sizes are rounded to a power of two (at least 16) so that a freed piece fits any later
  * request of the same bucket. */

@@ -20,13 +20,14 @@
 
 #include <string.h>
 
-uint32_t mb__class_bsize[MB_NUM_CLASSES];
+uint32_t mb__class_bsize[MB_NUM_CLASSES] MB_HOT_DATA;
 struct mb_page mb__page_none; /* all zero: no block starts in it */
 
 /* mb__size_class's table: entry i is the class of sizes 16i-15..16i (of 0 too for i = 0);
  * written out so that it is ready before any initialisation (tests/unit/test_classes.c
- * checks it against mb__size_class_calc). */
-const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1] = {
+ * checks it against mb__size_class_calc). Never written; in the data page that every
+ * process touches rather than in read-only data (MB_HOT_DATA). */
+uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1] MB_HOT_DATA = {
     1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 10, 10, 11, 11, 12,
     12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16,
     16, 17, 17, 17, 17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18,
@@ -34,7 +35,7 @@ const uint8_t mb__class_small[MB_CLASS_TABLE_MAX / 16 + 1] = {
     20,
 };
 
-static uint8_t class_slices[MB_NUM_CLASSES];
+static uint8_t class_slices[MB_NUM_CLASSES] MB_HOT_DATA;
 
 static mb_lock seg_lock;
 static struct mb_segment *seg_list;   /* every segment, newest first                  */
@@ -49,8 +50,8 @@ static size_t seg_young_bytes;
  * spreads (randsize: 23.1 -> 13.9 MiB). At most PARK_LIMIT bytes of usable blocks.
  * Invariant: the first park_young[c] pages of park[c] were parked since the last pass;
  * the pages after them go back to their segments at the next pass. */
-static struct mb_page *park[MB_NUM_CLASSES];
-static uint32_t park_young[MB_NUM_CLASSES];
+static struct mb_page *park[MB_NUM_CLASSES] MB_HOT_DATA;
+static uint32_t park_young[MB_NUM_CLASSES] MB_HOT_DATA;
 static size_t park_bytes;
 #define PARK_LIMIT ((size_t)8 << 20)
 #define SEG_DIRTY_LIMIT ((size_t)8 << 20)
@@ -208,7 +209,7 @@ struct mb_page *mb__segment_page_alloc(struct mb_heap *h, uint8_t cls)
     }
     uint64_t bits = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << at;
     s->free_slices &= ~bits;
-    size_t was_young = (size_t)__builtin_popcountll(s->dirty_slices & ~s->dirty_old & bits);
+    size_t was_young = (size_t)mb__popcount64(s->dirty_slices & ~s->dirty_old & bits);
     s->dirty_slices &= ~bits;
     s->dirty_old &= ~bits;
     seg_young_bytes -= was_young * MB_SLICE_SIZE;

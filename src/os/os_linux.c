@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -171,6 +172,23 @@ int mb__os_grow_in_place(void *p, size_t old_size, size_t new_size)
     void *q = mremap(p, old_size, new_size, 0);
     errno = saved;
     return q == MAP_FAILED ? -1 : 0;
+}
+
+/* The fstat system call itself, without the C library's wrapper (it calls fstatat with a
+ * "" path in the library's read-only data, which the kernel reads: a page fault and a
+ * 64 KiB fault-around window of the C library made resident for nothing). */
+int mb__os_fstat(int fd, struct stat *st)
+{
+    long r;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "0"((long)SYS_fstat), "D"((long)fd), "S"(st)
+                     : "rcx", "r11", "memory");
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return 0;
 }
 
 /* Move a mapping to a new home of new_size bytes aligned to `align`, taking its pages

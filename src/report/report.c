@@ -57,7 +57,7 @@ static void set_out_fd(int fd)
         fd = high;
     }
     struct stat st;
-    if (fd != 2 && fstat(fd, &st) == 0) {
+    if (fd != 2 && mb__os_fstat(fd, &st) == 0) {
         out_fd = fd;
         out_dev = st.st_dev;
         out_ino = st.st_ino;
@@ -107,7 +107,7 @@ static int current_out_fd(void)
         if (fd >= 0) return fd;
     }
     struct stat st;
-    if (out_fd != 2 && (fstat(out_fd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino))
+    if (out_fd != 2 && (mb__os_fstat(out_fd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino))
         out_fd = 2;
     return out_fd;
 }
