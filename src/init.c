@@ -165,7 +165,7 @@ struct mb_heap *mb__thread_init(void)
 static int (*const lock_steps[])(int) = {mb__quarantine_fork, mb__guard_fork, mb__report_lock_step,
                                          mb__heap_fork,       mb__segment_lock_fork,
                                          mb__huge_fork,       mb__stack_fork,
-                                         mb__rmap_fork,       mb__meta_lock_fork,
+                                         mb__rmap_fork,       mb__check_records_fork, mb__meta_lock_fork,
                                          mb__code_fork,       mb__unwind_fork};
 #define LOCK_STEPS ((int)(sizeof lock_steps / sizeof lock_steps[0]))
 

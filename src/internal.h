@@ -142,6 +142,8 @@ void mb__os_context_regs(const void *uc, uintptr_t *regs, uintptr_t *sp);
 /* ---- heap/meta.c: metadata memory (never next to user data) ------------------------- */
 void *mb__meta_alloc(size_t size);                   /* zeroed, 16-aligned               */
 void mb__meta_free(void *p, size_t size);            /* size as passed to meta_alloc     */
+void *mb__arena_alloc(struct mb_arena *a, size_t size); /* as meta_alloc, from arena a    */
+void mb__arena_free(struct mb_arena *a, void *p, size_t size);
 int mb__meta_lock_fork(int phase);                  /* 0 prepare, 1 parent, 2 child     */
 
 /* ---- heap/rmap.c: region map ---------------------------------------------------------- */
@@ -166,6 +168,10 @@ static inline void *mb__rmap_get(uintptr_t addr)
     if (MB_UNLIKELY(!leaf)) return NULL;
     return atomic_load_explicit(&leaf[chunk & (MB_RMAP_LEAF_SIZE - 1)], memory_order_acquire);
 }
+
+/* What a region the map returned is (enum mb_region_kind): every region starts with its
+ * kind byte, but they are of different types and sizes, so it is read as a byte. */
+static inline unsigned mb__region_kind(const void *region) { return *(const uint8_t *)region; }
 
 /* ---- heap/segment.c: segments and page carving ------------------------------------- */
 void mb__segment_init(void);
@@ -446,6 +452,7 @@ unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs
 void mb__stack_init(void);
 unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max);
 int mb__stack_fork(int phase);
+int mb__check_records_fork(int phase);          /* check mode's block records arena  */
 
 /* ---- fault/fault.c ----------------------------------------------------------------- */
 void mb__fault_install(void);

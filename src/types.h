@@ -273,12 +273,23 @@ enum mb_finding_kind {
 
 /* A spinlock: fork-safe by reinitialising it in the child (mb__lock_fork). Locks nest
  * only in this order, outer first: quarantine > guard > report > heaps > segment > huge >
- * depot > rmap > meta > code. init.c's fork_phase takes them in that order (the report lock
+ * depot > rmap > records > meta > code. init.c's fork_phase takes them in that order (the report lock
  * is reset in the child instead: a report cut by fork is lost, not deadlocked; the code
  * table's lock is only try-locked, and also reset in the child). */
 typedef struct {
     _Atomic int held;
 } mb_lock;
+
+/* A metadata arena (meta.c): power-of-two pieces bumped from mappings of its own, away from
+ * user data; a freed piece goes on the list of its size. Pieces of a chunk's size or more
+ * get a mapping each. */
+#define MB_ARENA_BUCKETS 40     /* free lists for sizes 2^4 .. 2^43                         */
+struct mb_arena {
+    mb_lock lock;
+    int huge;                   /* chunks on huge pages (a hint): for arenas touched densely */
+    uint8_t *cur, *end;         /* bump area: [cur, end) is unused                          */
+    void *free_list[MB_ARENA_BUCKETS];
+};
 
 /* ---- small fixed-buffer text output (report.c, where.c) --------------------------- */
 struct mb_buf {

@@ -39,69 +39,15 @@ void mb__check_init(void)
  * pages where the kernel allows (a 4 KiB page fault costs microseconds), not from the
  * general metadata heap. Arrays are powers of two of bytes; freed ones go to a list per
  * size. */
-#define INFO_CHUNK ((size_t)4 << 20)
-#define INFO_HUGE ((size_t)2 << 20)
-#define INFO_BUCKETS 48
-static mb_lock info_lock;
-static uint8_t *info_cur, *info_end;
-static void *info_free[INFO_BUCKETS];
+static struct mb_arena info_arena = {.huge = 1};
 
-static unsigned info_bucket(size_t bytes)
-{
-    unsigned b = 5; /* 32 bytes: one record */
-    while (((size_t)1 << b) < bytes) b++;
-    return b;
-}
-
-static struct mb_blockinfo *info_alloc(size_t bytes)
-{
-    unsigned b = info_bucket(bytes);
-    size_t rounded = (size_t)1 << b;
-    if (rounded > INFO_CHUNK / 4) return mb__meta_alloc(rounded); /* rare: very large pages */
-    mb__lock(&info_lock);
-    void *p = info_free[b];
-    if (p) {
-        info_free[b] = *(void **)p;
-        mb__unlock(&info_lock);
-        memset(p, 0, rounded);
-        return p;
-    }
-    if ((size_t)(info_end - info_cur) < rounded) {
-        /* Mapped with a huge page's slack, so that the chunk starts on a huge page. */
-        uint8_t *m = mb__os_map(INFO_CHUNK + INFO_HUGE);
-        if (!m) {
-            mb__unlock(&info_lock);
-            return NULL;
-        }
-        info_cur = (uint8_t *)mb__align_up((uintptr_t)m, INFO_HUGE);
-        info_end = info_cur + INFO_CHUNK;
-        mb__os_huge_pages(info_cur, INFO_CHUNK);
-    }
-    p = info_cur;
-    info_cur += rounded;
-    mb__unlock(&info_lock);
-    return p; /* fresh mapping: zero */
-}
-
-static void info_release(struct mb_blockinfo *p, size_t bytes)
-{
-    if (!p) return;
-    unsigned b = info_bucket(bytes);
-    if (((size_t)1 << b) > INFO_CHUNK / 4) {
-        mb__meta_free(p, (size_t)1 << b);
-        return;
-    }
-    mb__lock(&info_lock);
-    *(void **)p = info_free[b];
-    info_free[b] = p;
-    mb__unlock(&info_lock);
-}
+int mb__check_records_fork(int phase) { return mb__lock_fork(&info_arena.lock, phase); }
 
 /* Only the owner thread gets here, for a page whose blocks are all free. */
 static MB_NOINLINE struct mb_blockinfo *page_info_new(struct mb_page *pg, unsigned idx)
 {
-    info_release(pg->info, (size_t)pg->info_cap * sizeof *pg->info);
-    pg->info = info_alloc((size_t)pg->capacity * sizeof *pg->info);
+    mb__arena_free(&info_arena, pg->info, (size_t)pg->info_cap * sizeof *pg->info);
+    pg->info = mb__arena_alloc(&info_arena, (size_t)pg->capacity * sizeof *pg->info);
     pg->info_cap = pg->info ? pg->capacity : 0;
     return pg->info ? &pg->info[idx] : NULL;
 }
@@ -117,7 +63,7 @@ int mb__check_block_at(uintptr_t addr, struct mb_block *b)
     memset(b, 0, sizeof *b);
     void *region = mb__rmap_get(addr);
     if (!region) return 0;
-    if (*(uint8_t *)region == MB_REGION_GUARD) {
+    if (mb__region_kind(region) == MB_REGION_GUARD) {
         struct mb_guarded *g = mb__guard_at(addr);
         if (!g) return 0;
         b->g = g;
@@ -197,7 +143,7 @@ static inline __attribute__((always_inline)) void *check_alloc(size_t size, size
         /* The slot's page, as free finds it (no lookup of the allocation bit: it was just set). */
         struct mb_segment *s = mb__rmap_get((uintptr_t)slot);
         size_t bsize;
-        int huge = s->kind != MB_REGION_SEGMENT;
+        int huge = mb__region_kind(s) != MB_REGION_SEGMENT;
         if (MB_LIKELY(!huge)) {
             struct mb_page *pg = s->heads[((uintptr_t)slot & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
             uint64_t idx = ((uint64_t)(slot - pg->start) * pg->magic) >> 40;
@@ -360,7 +306,7 @@ static MB_NOINLINE void report_bad_free(void *p, void *caller, int from_realloc,
 static inline __attribute__((always_inline)) int find_live_slot(void *p, struct mb_block *b)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
-    if (MB_UNLIKELY(!s || s->kind != MB_REGION_SEGMENT)) return 0;
+    if (MB_UNLIKELY(!s || mb__region_kind(s) != MB_REGION_SEGMENT)) return 0;
     struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
     if (MB_UNLIKELY(!pg->start || !pg->info)) return 0;
     /* p below pg->start wraps to an index whose slot lies above p: no match below. */
@@ -630,8 +576,8 @@ int mb__check_explain_fault(uintptr_t addr, int is_write, const uintptr_t *pcs, 
                             const void *uc)
 {
     void *region = mb__rmap_get(addr);
-    if (region && *(uint8_t *)region == MB_REGION_HUGE) return explain_sealed(region, addr, is_write, pcs, n, uc);
-    if (!region || *(uint8_t *)region != MB_REGION_GUARD) return 0;
+    if (region && mb__region_kind(region) == MB_REGION_HUGE) return explain_sealed(region, addr, is_write, pcs, n, uc);
+    if (!region || mb__region_kind(region) != MB_REGION_GUARD) return 0;
     struct mb_guarded *g = mb__guard_at(addr);
     if (!g) {
         if (!mb__report_begin(MB_FINDING_SEGV)) return 1;

@@ -208,8 +208,8 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
     if (MB_UNLIKELY(!s)) return FREE_NOT_OURS;
-    if (MB_UNLIKELY(s->kind != MB_REGION_SEGMENT)) {
-        if (s->kind != MB_REGION_HUGE) return FREE_NOT_OURS;
+    if (MB_UNLIKELY(mb__region_kind(s) != MB_REGION_SEGMENT)) {
+        if (mb__region_kind(s) != MB_REGION_HUGE) return FREE_NOT_OURS;
         struct mb_huge *hb = (struct mb_huge *)s;
         if ((uint8_t *)p < hb->base || (uint8_t *)p >= hb->base + hb->map_size) return FREE_NOT_OURS;
         if (hb->user != p) return FREE_INTERIOR;
@@ -286,7 +286,7 @@ void mb__heap_free_seg_miss(struct mb_heap *h, void *p)
         slices = h->seg_slices2;
     } else {
         struct mb_segment *s = mb__rmap_get((uintptr_t)p);
-        if (!s || s->kind != MB_REGION_SEGMENT) {
+        if (!s || mb__region_kind(s) != MB_REGION_SEGMENT) {
             mb__heap_free_slow(p); /* huge, NULL, or not ours */
             return;
         }
@@ -325,7 +325,7 @@ int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page 
 {
     struct mb_segment *s = mb__rmap_get((uintptr_t)p);
     if (!s) return 0;
-    if (s->kind == MB_REGION_HUGE) {
+    if (mb__region_kind(s) == MB_REGION_HUGE) {
         struct mb_huge *hb = (struct mb_huge *)s;
         if ((const uint8_t *)p < hb->base || (const uint8_t *)p >= hb->base + hb->map_size) return 0;
         *start = hb->user;
@@ -335,7 +335,7 @@ int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page 
         *allocated = __atomic_load_n(&hb->live, __ATOMIC_RELAXED);
         return 1;
     }
-    if (s->kind != MB_REGION_SEGMENT) return 0;
+    if (mb__region_kind(s) != MB_REGION_SEGMENT) return 0;
     uintptr_t soff = (uintptr_t)p - (uintptr_t)s->base;
     struct mb_page *pg = s->heads[soff >> MB_SLICE_SHIFT];
     if (!pg || !pg->start) return 0;

@@ -181,7 +181,7 @@ int mb__huge_free(struct mb_huge *d)
 int mb__huge_fresh(const void *p)
 {
     struct mb_huge *d = mb__rmap_get((uintptr_t)p);
-    return d && d->kind == MB_REGION_HUGE && d->user == p && d->fresh;
+    return d && mb__region_kind(d) == MB_REGION_HUGE && d->user == p && d->fresh;
 }
 
 /* A shrinking block gives back its tail when that is at least this much, and at least a
