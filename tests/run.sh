@@ -118,6 +118,8 @@ for t in "$BUILD"/tests/*; do
     unit "$name" "$t"
     unit "$name [mode=check]" env MEMBOSS_OPTIONS=mode=check:natural_align=0 "$t"
 done
+# huge_pages=0: no huge-page advice at all (test_huge checks the grown buffer's mapping).
+[ -x "$BUILD/tests/test_huge" ] && unit "test_huge [huge_pages=0]" env MEMBOSS_OPTIONS=huge_pages=0 "$BUILD/tests/test_huge"
 if [ "$found" -eq 0 ]; then
     echo "FAIL unit: no test programs in $BUILD/tests (run make tests)"
     FAILED=$((FAILED + 1))

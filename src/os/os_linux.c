@@ -223,6 +223,7 @@ void *mb__os_move_aligned(void *p, size_t old_size, size_t new_size, size_t alig
  * Advice only: a kernel without them, or with them off, changes nothing. */
 void mb__os_huge_pages(void *p, size_t size)
 {
+    if (!mb__opt.huge_pages) return;
     int saved = errno;
     madvise(p, size, MADV_HUGEPAGE);
     errno = saved;

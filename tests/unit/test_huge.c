@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -241,6 +242,52 @@ static void test_buffers(void)
     for (int b = 0; b < BUFS; b++) free(buf[b]);
 }
 
+/* Whether the mapping holding p carries the kernel's "huge pages advised" flag (VmFlags
+ * hg in /proc/self/smaps); -1 when the mapping is not found. */
+static int advised_huge(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[512];
+    int inside = 0, found = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            found = strstr(line, " hg") != NULL;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* A buffer grown by realloc past 2 MiB asks for huge pages (it is being filled), unless
+ * MEMBOSS_OPTIONS says huge_pages=0; a block that malloc handed out as it is does not. */
+static void test_huge_advice(void)
+{
+    if (!fast || access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) return;
+    const char *o = getenv("MEMBOSS_OPTIONS");
+    int want = !(o && strstr(o, "huge_pages=0"));
+    uint8_t *plain = malloc(8 * MiB), *p = NULL;
+    CHECK(plain != NULL);
+    size_t n = 0;
+    while (n < 8 * MiB) {
+        size_t next = n + 512 * KiB;
+        uint8_t *q = realloc(p, next);
+        CHECK(q != NULL);
+        if (!q) break;
+        memset(q + n, 7, next - n);
+        p = q;
+        n = next;
+    }
+    if (p) CHECKF(advised_huge(p) == want, "grown buffer: huge pages advised %d, expected %d", advised_huge(p), want);
+    if (plain) CHECKF(advised_huge(plain) == 0, "plain 8 MiB block: huge pages advised %d", advised_huge(plain));
+    free(p);
+    free(plain);
+}
+
 int main(void)
 {
     fast = !mb_check_mode();
@@ -248,5 +295,6 @@ int main(void)
     test_grow_move();
     test_shrink();
     test_buffers();
+    test_huge_advice();
     return check_done("huge");
 }
