@@ -232,11 +232,14 @@ void *mb__huge_realloc(struct mb_huge *d, size_t size)
         return d->user;
     }
     /* Move, pages and all. The old chunks are forgotten first (see above) and named
-     * again if the move fails. */
+     * again if the move fails. Under the huge lock, which fork takes: a child must not
+     * be forked between the two, with its block named nowhere. */
+    mb__lock(&huge_lock);
     mb__rmap_set((uintptr_t)d->base, d->map_size, NULL);
     uint8_t *q = mb__os_move_aligned(d->base, d->map_size, need, MB_SEGMENT_SIZE);
     if (!q) {
         mb__rmap_set((uintptr_t)d->base, d->map_size, d);
+        mb__unlock(&huge_lock);
         return NULL;
     }
     d->base = q;
@@ -244,6 +247,7 @@ void *mb__huge_realloc(struct mb_huge *d, size_t size)
     d->map_size = need;
     d->usable = need;
     mb__rmap_set((uintptr_t)q, need, d);
+    mb__unlock(&huge_lock);
     grown(d);
     return q;
 }
