@@ -236,6 +236,27 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
+def ratio_table(med, names, base, cols, i, unit, f=1.0, digits=2, mark=False):
+    """Markdown lines: per workload, base's median of measure i (times f, in unit), then
+    each column's median divided by it; the columns' geometric means last. mark: a `*`
+    after a run that exited non-zero."""
+    md = [f"| workload | {base} ({unit}) | " + " | ".join(cols) + " |",
+          "|---|---:|" + "---:|" * len(cols)]
+    ratios = {a: [] for a in cols}
+    for n in names:
+        b = med[(n, base)][i]
+        row = [n, f"{b * f:.3g}" if unit == "MiB" else f"{b * f:.3f}"]
+        for a in cols:
+            x = med[(n, a)][i] / b if b > 0 else float("nan")
+            ratios[a].append(x)
+            row.append(f"{x:.{digits}f}" + ("*" if mark and med[(n, a)][3] else ""))
+        md.append("| " + " | ".join(row) + " |")
+    md.append("| **geometric mean** | 1 | " +
+              " | ".join(f"**{geomean(ratios[a]):.{digits}f}**" for a in cols) + " |")
+    md.append("")
+    return md
+
+
 def fast_tables(med, wl, allocs):
     names = [w[0] for w in wl]
     cols = [a for a in ORDER if a in allocs and a != "mimalloc"]
@@ -244,20 +265,7 @@ def fast_tables(med, wl, allocs):
                ("Peak RSS", 2, "MiB", 1 / 1024)]
     for title, i, unit, f in metrics:
         md.append(f"### {title}: ratio to mimalloc (lower is better)\n")
-        md.append(f"| workload | mimalloc ({unit}) | " + " | ".join(cols) + " |")
-        md.append("|---|---:|" + "---:|" * len(cols))
-        ratios = {a: [] for a in cols}
-        for n in names:
-            base = med[(n, "mimalloc")][i]
-            row = [n, f"{base * f:.3g}" if unit == "MiB" else f"{base * f:.3f}"]
-            for a in cols:
-                x = med[(n, a)][i] / base if base > 0 else float("nan")
-                ratios[a].append(x)
-                row.append(f"{x:.2f}")
-            md.append("| " + " | ".join(row) + " |")
-        md.append("| **geometric mean** | 1 | " +
-                  " | ".join(f"**{geomean(ratios[a]):.2f}**" for a in cols) + " |")
-        md.append("")
+        md += ratio_table(med, names, "mimalloc", cols, i, unit, f)
     if "memboss" in allocs and len(cols) > 1:
         md.append(fast_targets(med, names, [a for a in allocs if a != "memboss"]))
     return "\n".join(md), cols
@@ -479,20 +487,7 @@ def check_tables(args, allocs, bdir, tmp, wl, lib, reps, cmd, stamp):
     for title, i, unit, f in (("Time (wall clock)", 0, "s", 1.0),
                               ("Peak RSS", 2, "MiB", 1 / 1024)):
         md.append(f"### {title}: ratio to native\n")
-        md.append(f"| workload | native ({unit}) | " + " | ".join(cols) + " |")
-        md.append("|---|---:|" + "---:|" * len(cols))
-        ratios = {a: [] for a in cols}
-        for name, *_ in cwl:
-            base = med[(name, "native")][i]
-            row = [name, f"{base * f:.3f}" if unit == "s" else f"{base * f:.3g}"]
-            for a in cols:
-                x = med[(name, a)][i] / base
-                ratios[a].append(x)
-                row.append(f"{x:.2f}" + ("*" if med[(name, a)][3] else ""))
-            md.append("| " + " | ".join(row) + " |")
-        md.append("| **geometric mean** | 1 | " +
-                  " | ".join(f"**{geomean(ratios[a]):.2f}**" for a in cols) + " |")
-        md.append("")
+        md += ratio_table(med, [w[0] for w in cwl], "native", cols, i, unit, f, mark=True)
     print("bench: callgrind, instructions per malloc+free pair", flush=True)
     cg_allocs = dict(allocs)
     cg_allocs["memboss check"] = lib
@@ -558,21 +553,8 @@ def settings_table(args, bdir, tmp, wl, lib, reps):
           "native run (glibc, no tool). No leak checking in any column. Settings "
           "(`MEMBOSS_OPTIONS`): " +
           "; ".join(f"{n}: `{e['MEMBOSS_OPTIONS']}`" for n, _, e in SETTINGS
-                    if "MEMBOSS_OPTIONS" in e) + ".\n",
-          "| workload | native (s) | " + " | ".join(cols) + " |",
-          "|---|---:|" + "---:|" * len(cols)]
-    ratios = {a: [] for a in cols}
-    for name, *_ in cwl:
-        base = med[(name, "native")][0]
-        row = [name, f"{base:.3f}"]
-        for a in cols:
-            x = med[(name, a)][0] / base
-            ratios[a].append(x)
-            row.append(f"{x:.1f}")
-        md.append("| " + " | ".join(row) + " |")
-    md.append("| **geometric mean** | 1 | " +
-              " | ".join(f"**{geomean(ratios[a]):.1f}**" for a in cols) + " |")
-    md.append("")
+                    if "MEMBOSS_OPTIONS" in e) + ".\n"]
+    md += ratio_table(med, [w[0] for w in cwl], "native", cols, 0, "s", digits=1)
     text = "\n".join(md)
     with open(os.path.join(args.out, "settings.md"), "w") as fh:
         fh.write(text)

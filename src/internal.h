@@ -190,6 +190,12 @@ static inline void mb__page_divisor(struct mb_page *pg, uint32_t bsize)
     pg->inv = inv;
     pg->shift = (uint8_t)shift;
 }
+/* The index of the block holding off (from pg->start), for any off in the page: off /
+ * bsize by the magic multiplier. For interior pointers and lookups (heap_find, check mode). */
+static inline uint64_t mb__page_block_of(const struct mb_page *pg, uint64_t off)
+{
+    return (off * pg->magic) >> 40;
+}
 /* Block index of off (from pg->start) by the page's divisors: below pg->capacity only
  * when off is the start of a block handed out from the page (see struct mb_page). */
 static inline uint64_t mb__page_index(const struct mb_page *pg, uint64_t off)
@@ -230,7 +236,7 @@ extern MB_TLS struct mb_heap *mb__tl_heap;
  * Set and cleared with mb__tl_heap (mb__heap_acquire, mb__heap_thread_exit). */
 extern MB_TLS struct mb_heap *mb__tl_fast;
 void *mb__heap_malloc(size_t size);                  /* NULL + ENOMEM on failure         */
-void *mb__heap_malloc_slow(size_t size);             /* all but mb__heap_malloc_fast's   */
+void *mb__heap_malloc_slow(size_t size);             /* huge, or the thread's first     */
 /* mb__heap_malloc_fast's empty bin b (the class of size): refilled from the next word of
  * its page, or by the slow path. */
 void *mb__heap_malloc_bin(size_t size, struct mb_bin *b);
@@ -420,7 +426,6 @@ void mb__quarantine_walk_abandoned(void);            /* after a fault in the for
 
 /* ---- check/canary.c -------------------------------------------------------------------- */
 void mb__canary_fill(uint8_t *p, size_t n);
-int mb__canary_intact(const uint8_t *p, size_t n);  /* only canary bytes             */
 /* First byte of [p, p+n) that is not the canary, or NULL. */
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect);
 

@@ -5,9 +5,6 @@
 
 void mb__canary_fill(uint8_t *p, size_t n) { mb__fill_bytes(p, n, MB_FILL_CANARY); }
 
-/* One test for the common case: [p, p+n) holds only the canary. */
-int mb__canary_intact(const uint8_t *p, size_t n) { return mb__all_bytes(p, n, MB_FILL_CANARY); }
-
 /* The common case, intact, is one pass of 16-byte compares with one branch; the exact byte
  * is searched for only when something differs. */
 uint8_t *mb__canary_find_bad(const uint8_t *p, size_t n, uint8_t expect)

@@ -146,7 +146,7 @@ static inline __attribute__((always_inline)) void *check_alloc(size_t size, size
         int huge = mb__region_kind(s) != MB_REGION_SEGMENT;
         if (MB_LIKELY(!huge)) {
             struct mb_page *pg = s->heads[((uintptr_t)slot & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
-            uint64_t idx = ((uint64_t)(slot - pg->start) * pg->magic) >> 40;
+            uint64_t idx = mb__page_block_of(pg, (uint64_t)(slot - pg->start));
             info = page_info(pg, (unsigned)idx);
             bsize = pg->bsize;
         } else {
@@ -203,17 +203,21 @@ static void print_bytes(const char *what, const uint8_t *from, const uint8_t *to
     mb__report_line("  %s:%s (the canary byte is %02x)", what, t.p, MB_FILL_CANARY);
 }
 
-/* Verify a live block's canaries; report an overflow found at `when` ("free", "realloc",
- * "exit"). Returns 1 if intact. */
+/* The usual case in one test per run: a canary block (a guarded one's memory may be
+ * closed: unwritten_reads) whose runs before and after the user bytes are intact. */
+static inline int canaries_intact(const struct mb_block *b)
+{
+    return !b->g && mb__all_bytes(b->user + b->info->size, tail_len(b), MB_FILL_CANARY) &&
+           mb__all_bytes(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY);
+}
+
+/* Verify a live block's canaries byte by byte; report an overflow found at `when` ("free",
+ * "realloc", "exit"). Returns 1 if intact. Callers test canaries_intact first. */
 static MB_NOINLINE int verify_canaries(const struct mb_block *b, const char *when, void *caller)
 {
     size_t size = b->info->size;
     const uint8_t *after = b->user + size;
     size_t tlen = tail_len(b);
-    /* A canary block's memory is never closed (unwritten_reads): the usual case in one test each. */
-    if (MB_LIKELY(!b->g && mb__all_bytes(after, tlen, MB_FILL_CANARY) &&
-                  mb__all_bytes(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY)))
-        return 1;
     const uint8_t *bad_after = mb__unwritten_find_bad(after, tlen, MB_FILL_CANARY);
     size_t hlen = head_len(b);
     const uint8_t *bad_before = mb__unwritten_find_bad(b->user - hlen, hlen, MB_FILL_CANARY);
@@ -310,7 +314,7 @@ static inline __attribute__((always_inline)) int find_live_slot(void *p, struct 
     struct mb_page *pg = s->heads[((uintptr_t)p & (MB_SEGMENT_SIZE - 1)) >> MB_SLICE_SHIFT];
     if (MB_UNLIKELY(!pg->start || !pg->info)) return 0;
     /* p below pg->start wraps to an index whose slot lies above p: no match below. */
-    uint64_t idx = ((uint64_t)((uint8_t *)p - pg->start) * pg->magic) >> 40;
+    uint64_t idx = mb__page_block_of(pg, (uint64_t)((uint8_t *)p - pg->start));
     if (MB_UNLIKELY(idx >= pg->info_cap || idx >= pg->capacity)) return 0;
     struct mb_blockinfo *info = &pg->info[idx];
     uint8_t *slot = pg->start + idx * pg->bsize;
@@ -354,10 +358,7 @@ static void report_unwritten(const struct mb_block *b, void *caller, const char 
 
 static inline __attribute__((always_inline)) void free_block(struct mb_block *b, void *caller, const char *when)
 {
-    /* The usual case inline: a canary block with both runs intact. */
-    if (MB_UNLIKELY(b->g || !mb__all_bytes(b->user + b->info->size, tail_len(b), MB_FILL_CANARY) ||
-                    !mb__all_bytes(b->slot, (size_t)(b->user - b->slot), MB_FILL_CANARY)))
-        verify_canaries(b, when, caller);
+    if (MB_UNLIKELY(!canaries_intact(b))) verify_canaries(b, when, caller); /* reports */
     if (mb__opt.report_unwritten) report_unwritten(b, caller, when);
     b->info->free_stack = mb__stack_capture(caller);
     b->info->free_tid = mb__check_tid();
@@ -462,12 +463,8 @@ static unsigned long exit_seen, exit_skip; /* blocks reached in this walk; to pa
 static inline __attribute__((always_inline)) void verify_at_exit(const struct mb_block *b)
 {
     if (__atomic_fetch_add(&exit_seen, 1, __ATOMIC_RELAXED) < exit_skip) return;
-    if (b->info->state == MB_BLOCK_LIVE) {
-        verify_canaries(b, "exit", NULL);
-    } else if (mb__opt.free_fill_byte >= 0 &&
-               !mb__all_bytes(b->user, b->info->size, (uint8_t)mb__opt.free_fill_byte)) { /* the usual case inline */
-        verify_free_fill(b, "at exit, while the block was still in quarantine");
-    }
+    if (b->info->state != MB_BLOCK_LIVE) verify_free_fill(b, "at exit, while the block was still in quarantine");
+    else if (!canaries_intact(b)) verify_canaries(b, "exit", NULL);
 }
 
 static void exit_check_guarded(struct mb_guarded *g, void *arg)

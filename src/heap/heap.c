@@ -5,8 +5,10 @@
  * the bit, set it in the page's alloc bitmap, multiply. No lock, no atomic.
  * free: the region map gives the segment, the slice gives the page; the block index comes
  * from a multiply by the page's inverse and a rotate, which also tests that the pointer
- * starts a block (struct mb_page); the alloc bit is checked (double free) and cleared. A block of a page owned by another heap is freed by setting its bit in the
- * page's remote bitmap atomically; the owner collects those bits on its slow path. */
+ * starts a block (struct mb_page); the alloc bit is checked (double free) and cleared.
+ * A block of a page owned by another heap is freed through remote.c: deferred in the
+ * freeing thread's table, then published into the page's remote bitmap, which the owner
+ * collects on its slow path. */
 #include "internal.h"
 
 #include <errno.h>
@@ -141,22 +143,12 @@ oom:
     return NULL;
 }
 
-/* Everything but malloc's fast path: a huge block, or an empty bin, refilled here from the
- * next word of its page when that needs no call (the common case); else malloc_refill.
- * Only tail calls: no register to save. */
+/* What mb__heap_malloc_fast leaves to slow(size) (a huge block), and a thread's first
+ * allocation (no heap yet). Empty bins of a thread with a heap go to mb__heap_malloc_bin. */
 void *mb__heap_malloc_slow(size_t size)
 {
     if (MB_UNLIKELY(size > MB_SMALL_MAX)) return mb__huge_alloc(size, 0);
-    struct mb_heap *h = mb__tl_heap;
-    if (MB_UNLIKELY(!h)) return malloc_refill(size);
-    struct mb_bin *b = &h->bins[mb__size_class(size)];
-    if (MB_LIKELY(!b->mask)) {
-        struct mb_page *pg = b->page;
-        if (MB_UNLIKELY(atomic_load_explicit(&h->remote_pages, memory_order_relaxed) || !pg ||
-                        !bin_take_word(b, pg)))
-            return malloc_refill(size);
-    }
-    return mb__bin_pop(b);
+    return malloc_refill(size);
 }
 
 void *mb__heap_malloc_bin(size_t size, struct mb_bin *b)
@@ -221,7 +213,7 @@ static inline __attribute__((always_inline)) int heap_free_block(void *p)
     uint64_t off = (uint64_t)((uint8_t *)p - pg->start);
     uint64_t idx = mb__page_index(pg, off);
     if (MB_UNLIKELY(idx >= pg->capacity)) {
-        return (off * pg->magic) >> 40 >= pg->capacity ? FREE_NOT_OURS : FREE_INTERIOR;
+        return mb__page_block_of(pg, off) >= pg->capacity ? FREE_NOT_OURS : FREE_INTERIOR;
     }
     unsigned w = (unsigned)(idx >> 6);
     uint64_t bit = 1ull << (idx & 63);
@@ -340,7 +332,7 @@ int mb__heap_find(const void *p, uint8_t **start, size_t *bsize, struct mb_page 
     struct mb_page *pg = s->heads[soff >> MB_SLICE_SHIFT];
     if (!pg || !pg->start) return 0;
     uint64_t off = (uint64_t)((const uint8_t *)p - pg->start);
-    uint64_t idx = (off * pg->magic) >> 40;
+    uint64_t idx = mb__page_block_of(pg, off);
     if (idx >= pg->capacity) return 0;
     *start = pg->start + idx * pg->bsize;
     *bsize = pg->bsize;

@@ -33,7 +33,7 @@ void mb__remote_collect(struct mb_heap *h)
              * freed twice, by threads racing past each other's alloc-bit check. */
             if (MB_UNLIKELY(r & ~a)) stop_remote_double(pg, w, r & ~a);
             __atomic_store_n(&pg->alloc[w], a & ~r, __ATOMIC_RELAXED);
-            pg->used = (uint16_t)(pg->used - __builtin_popcountll(r));
+            pg->used = (uint16_t)(pg->used - mb__popcount64(r));
         }
         mb__heap_page_collected(h, pg);
         pg = next;
@@ -115,18 +115,15 @@ void mb__remote_forget(struct mb_heap *h)
     h->rfree_bytes = 0;
 }
 
-/* The rest of mb__remote_free_from, each case a tail call from it: no thread heap, another
- * word in the block's slot, or the block freed twice (stops). */
+/* The rest of mb__remote_free_from, a tail call from it: another word in the block's
+ * slot, or the block freed twice (stops). A thread without a heap never gets here: its
+ * remote frees are published at once (mb__remote_free). */
 static MB_NOINLINE void free_from_slow(struct mb_heap *h, struct mb_page *pg, unsigned w,
                                        uint64_t bit)
 {
     /* The alloc bit now, as a direct free would: a block the owner freed already (and has
      * not handed out again) is a double free, found at this free. */
     if (!(__atomic_load_n(&pg->alloc[w], __ATOMIC_RELAXED) & bit)) stop_remote_double(pg, w, bit);
-    if (!h) { /* a thread without a heap (exiting): publish at once */
-        if (mb__remote_free(pg, w, bit)) stop_remote_double(pg, w, bit);
-        return;
-    }
     uintptr_t key = (uintptr_t)pg | w;
     struct mb_rfree *e = &h->rfree[rfree_slot(key)];
     if (e->key == key) stop_remote_double(pg, w, bit); /* the bit was already in the mask */

@@ -104,7 +104,6 @@ int mb__os_protect(void *p, size_t size, int rw)
 
 int mb__os_discard(void *p, size_t size) { return madvise(p, size, MADV_DONTNEED); }
 
-/* Back [p, p+size) with transparent huge pages where the kernel allows it (a hint). */
 /* One system call both drops the pages and makes the range inaccessible. */
 int mb__os_discard_none(void *p, size_t size)
 {
