@@ -235,6 +235,14 @@ static int suffix_holds(const struct walk_rec *R, unsigned j, uintptr_t lo, uint
  * and a saved rbp only when a later CFA is computed from it: a restored rbp that no rule
  * uses does not change the frames. A walk the log cannot describe is marked spoiled. */
 #define BP_READS MB_STACK_MAX
+/* mb__unwind's locals: note that the frames depend on the saved rbp read from stack word
+ * `at` (it held `val`); a walk that depends on more than BP_READS of them is spoiled. */
+#define LOG_BP(at, val)                                                                   \
+    do {                                                                                  \
+        if (nbp < BP_READS) bp_at[nbp] = (at), bp_val[nbp] = (val);                       \
+        else spoiled = 1;                                                                 \
+        nbp++;                                                                            \
+    } while (0)
 unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr_t *pcs,
                     unsigned n, unsigned max, int exact, int in_signal, struct mb_unwind_log *log)
 {
@@ -287,9 +295,7 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
             if (bp_fresh) {
                 uses_bp = 1;
             } else if (bp_from) { /* the saved rbp matters: log it, once */
-                if (nbp < BP_READS) bp_at[nbp] = bp_from, bp_val[nbp] = bp;
-                else spoiled = 1;
-                nbp++;
+                LOG_BP(bp_from, bp);
                 bp_from = 0;
             }
         } else {
@@ -330,9 +336,7 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
                 if (bp_fresh) {
                     uses_bp = 1;
                 } else if (bp_from) {
-                    if (nbp < BP_READS) bp_at[nbp] = bp_from, bp_val[nbp] = bp;
-                    else spoiled = 1;
-                    nbp++;
+                    LOG_BP(bp_from, bp);
                 }
             }
             /* The frames beyond, and every word they were read from, into the log. */
@@ -341,9 +345,7 @@ unsigned mb__unwind(struct mb_unwind_regs r, uintptr_t lo, uintptr_t hi, uintptr
                 pcs[n] = R->out[i];
                 ra_at[n] = R->ra_at[i];
                 if (R->bp_at[i]) {
-                    if (nbp < BP_READS) bp_at[nbp] = R->bp_at[i], bp_val[nbp] = R->bp[i];
-                    else spoiled = 1;
-                    nbp++;
+                    LOG_BP(R->bp_at[i], R->bp[i]);
                 }
                 W->pc[n] = R->pc[i], W->sp[n] = R->sp[i], W->bp[n] = R->bp[i], W->out[n] = R->out[i];
                 W->ra_at[n] = R->ra_at[i], W->bp_at[n] = R->bp_at[i], W->cfa_rbp[n] = R->cfa_rbp[i];
@@ -393,6 +395,7 @@ out:
     }
     return n;
 }
+#undef LOG_BP
 
 /* The list's writer only try-locks: a child that inherited it held resets it. */
 int mb__unwind_fork(int phase)
