@@ -246,6 +246,7 @@ struct memo {
     struct mb_unwind_log log;  /* the words the walk depended on                         */
 };
 static MB_TLS struct memo memo[1u << MEMO_BITS];
+static MB_TLS uint8_t memo_mru[1u << (MEMO_BITS - 1)]; /* per set: the way used last */
 static MB_TLS int memo_busy; /* a capture is under way: a signal handler's own skips the memo */
 
 /* Every word the recorded walk read still holds what it held. */
@@ -301,16 +302,26 @@ uint32_t mb__stack_capture(void *frame)
     if (mb__opt.malloc_context_size <= 0) return 0;
     const uintptr_t *f = frame;
     uintptr_t ret = f[1], from = (uintptr_t)frame + 16;
-    struct memo *m = &memo[((ret ^ from) * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
+    /* Two ways per set: a loop's malloc and free start at the same sp from two call
+     * sites, and one way each would make them evict each other whenever their hashes
+     * met (one stack layout in eight). */
+    unsigned set = (unsigned)(((ret ^ from) * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS + 1));
+    struct memo *w = &memo[2 * set], *m = NULL;
+    if (w[0].ret == ret && w[0].sp == from) m = &w[0];
+    else if (w[1].ret == ret && w[1].sp == from) m = &w[1];
     unsigned epoch = atomic_load_explicit(&mb__unwind_epoch, memory_order_acquire);
     if (MB_UNLIKELY(memo_busy)) return capture_walk(f, NULL, epoch);
-    if (m->ret == ret && m->sp == from) {
+    if (m) {
+        memo_mru[set] = (uint8_t)(m - w);
         if (m->id && (m->bp == f[0] || !m->log.uses_bp) && m->epoch == epoch && memo_matches(m))
             return m->id;
         return capture_walk(f, m, epoch); /* a start seen before: record the walk */
     }
-    /* A start new to the slot is only noted: a walk is recorded when its start comes back,
-     * so that captures that never repeat (recursion) pay no recording. */
+    /* A start new to the set is only noted, in its less recently used way: a walk is
+     * recorded when its start comes back, so that captures that never repeat (recursion)
+     * pay no recording. */
+    m = &w[memo_mru[set] ^ 1];
+    memo_mru[set] = (uint8_t)(m - w);
     memo_busy = 1; /* a signal handler's capture in between must not see half a slot */
     m->id = 0;
     m->ret = ret, m->sp = from;
