@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #define Q_ENTRIES ((size_t)1 << 20)
+#define Q_FIRST ((size_t)1 << 10) /* the ring's first capacity, in entries */
 /* Entries ahead of the oldest whose memory is prefetched at each push: by the time one
  * leaves, its record and first bytes are in cache (a full quarantine is cold memory). */
 #define Q_PREFETCH 16
@@ -16,7 +17,12 @@ struct q_entry {
 };
 
 static struct q_entry *q_ring;
-static size_t q_head, q_tail;  /* entries [q_head, q_tail) modulo Q_ENTRIES              */
+static size_t q_head, q_tail;  /* entries [q_head, q_tail), entry i at q_ring[i & (q_cap - 1)] */
+/* The ring's capacity: a power of two, doubled when the ring is full, up to Q_ENTRIES.
+ * Only the first q_cap entries of the mapping are ever touched: a ring as large as the
+ * quarantine could hold would cost the first touch of all of its memory (16 MiB) even in
+ * a program whose quarantine never holds more than a few thousand blocks. */
+static size_t q_cap = Q_FIRST;
 static size_t q_bytes;         /* sum of entry_bytes over the entries                    */
 static mb_lock q_lock;
 
@@ -25,6 +31,18 @@ void mb__quarantine_init(void)
 {
     q_ring = mb__os_map(Q_ENTRIES * sizeof *q_ring);
     if (q_ring) mb__os_huge_pages(q_ring, Q_ENTRIES * sizeof *q_ring);
+}
+
+static inline struct q_entry *ring_at(size_t i) { return &q_ring[i & (q_cap - 1)]; }
+
+/* The ring is full: double it. Entry i moves from i & (cap-1) to i & (2cap-1), which is
+ * the same place or cap further on, in memory not yet touched: nothing is overwritten. */
+static void ring_grow(void)
+{
+    size_t cap = q_cap;
+    for (size_t i = q_head; i < q_tail; i++)
+        if (i & cap) q_ring[(i & (cap - 1)) + cap] = q_ring[i & (cap - 1)];
+    q_cap = cap * 2;
 }
 
 static void *entry_of(const struct q_entry *e) { return (void *)(e->entry & ~(uintptr_t)1); }
@@ -52,11 +70,13 @@ void mb__quarantine_push(void *entry, struct mb_blockinfo *info, int guarded)
     struct q_entry in = {(uintptr_t)entry | (guarded != 0), info};
     size_t bytes = entry_bytes(&in);
     mb__lock(&q_lock);
-    q_ring[q_tail % Q_ENTRIES] = in;
+    /* Full, and so below Q_ENTRIES: every push leaves fewer entries than that. */
+    if (MB_UNLIKELY(q_tail - q_head == q_cap)) ring_grow();
+    *ring_at(q_tail) = in;
     q_tail++;
     q_bytes += bytes;
     if (q_tail - q_head > Q_PREFETCH) {
-        const struct q_entry *soon = &q_ring[(q_head + Q_PREFETCH) % Q_ENTRIES];
+        const struct q_entry *soon = ring_at(q_head + Q_PREFETCH);
         __builtin_prefetch(soon->info, 1);
         if (!guarded_of(soon)) { /* the bytes whose fill is verified: the first lines */
             __builtin_prefetch((const char *)entry_of(soon), 1);
@@ -79,7 +99,7 @@ static void release_oldest(size_t limit)
         struct q_entry out[Q_OUT];
         size_t n = 0;
         while (n < Q_OUT && q_head < q_tail && (q_bytes > limit || q_tail - q_head >= Q_ENTRIES)) {
-            out[n] = q_ring[q_head++ % Q_ENTRIES];
+            out[n] = *ring_at(q_head++);
             q_bytes -= entry_bytes(&out[n++]);
         }
         mb__unlock(&q_lock);
@@ -97,7 +117,7 @@ int mb__quarantine_release_guarded(void)
     int done = 0;
     mb__lock(&q_lock);
     while (!done && q_head < q_tail) {
-        struct q_entry e = q_ring[q_head % Q_ENTRIES];
+        struct q_entry e = *ring_at(q_head);
         q_head++;
         q_bytes -= entry_bytes(&e);
         release(&e);
@@ -114,7 +134,7 @@ void mb__quarantine_foreach(void (*fn)(void *entry, struct mb_blockinfo *info, i
 {
     mb__lock(&q_lock);
     for (size_t i = q_head; i < q_tail; i++) {
-        const struct q_entry *e = &q_ring[i % Q_ENTRIES];
+        const struct q_entry *e = ring_at(i);
         fn(entry_of(e), e->info, guarded_of(e));
     }
     mb__unlock(&q_lock);
