@@ -15,11 +15,19 @@
 #define TABLE_BITS_MIN 14              /* 128 KiB of slots to start with                  */
 #define TABLE_BITS_MAX 25              /* 256 MiB: as many stacks as the records can hold */
 
+/* A record holds its frames encoded: the first pc, then each pc's difference from the one
+ * before, zigzag-signed, in 7-bit groups (low group first, bit 7 set on all but the last).
+ * A caller is usually near its callee, and a recursion repeats one return address: a
+ * 16-frame stack takes about 50 bytes instead of 128, and the depot's memory (each new
+ * stack's first touch) is what programs with many stacks pay most for. */
+#define ENC_MAX (MB_STACK_MAX * 10) /* encoded bytes of a stack at most: 10 a frame        */
 struct depot_rec {
     uint32_t hash;
-    uint32_t n;      /* frames                                                            */
-    uintptr_t pcs[]; /* n frames                                                          */
+    uint16_t n;        /* frames                                                          */
+    uint16_t len;      /* bytes of enc                                                    */
+    uint8_t enc[];     /* the n frames, encoded                                          */
 };
+_Static_assert(ENC_MAX < 65536, "an encoded stack's length fits in 16 bits");
 
 /* The index: open addressing in one array of 8-byte slots, a record's hash above its id
  * (0: empty). A lookup reads one slot, usually, and a record only when the hashes agree;
@@ -155,16 +163,55 @@ static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
     return (uint32_t)h;
 }
 
-static inline int same_pcs(const uintptr_t *a, const uintptr_t *b, unsigned n)
+/* pcs[0..n) encoded into enc (ENC_MAX bytes); returns the length. */
+static unsigned encode_pcs(const uintptr_t *pcs, unsigned n, uint8_t *enc)
 {
-    uintptr_t diff = 0;
-    for (unsigned i = 0; i < n; i++) diff |= a[i] ^ b[i];
+    unsigned len = 0;
+    uintptr_t prev = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int64_t d = (int64_t)(pcs[i] - prev);
+        uint64_t z = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
+        prev = pcs[i];
+        while (z >= 0x80) {
+            enc[len++] = (uint8_t)(z | 0x80);
+            z >>= 7;
+        }
+        enc[len++] = (uint8_t)z;
+    }
+    return len;
+}
+
+/* The first max frames of an encoded stack of n into pcs; returns how many. */
+static unsigned decode_pcs(const uint8_t *enc, unsigned n, uintptr_t *pcs, unsigned max)
+{
+    uintptr_t prev = 0;
+    unsigned i = 0;
+    for (; i < n && i < max; i++) {
+        uint64_t z = 0;
+        unsigned shift = 0;
+        uint8_t b;
+        do {
+            b = *enc++;
+            z |= (uint64_t)(b & 0x7f) << shift;
+            shift += 7;
+        } while (b & 0x80);
+        prev += (uintptr_t)((z >> 1) ^ (0 - (z & 1)));
+        pcs[i] = prev;
+    }
+    return i;
+}
+
+static inline int same_bytes(const uint8_t *a, const uint8_t *b, unsigned len)
+{
+    unsigned diff = 0;
+    for (unsigned i = 0; i < len; i++) diff |= (unsigned)(a[i] ^ b[i]);
     return diff == 0;
 }
 
 /* The id of this stack's record in table t; 0 when none. Records are immutable once
  * published: readers probe without the lock. */
-static uint32_t depot_find(const struct depot_table *t, uint32_t h, const uintptr_t *pcs, unsigned n)
+static uint32_t depot_find(const struct depot_table *t, uint32_t h, const uint8_t *enc,
+                           unsigned len, unsigned n)
 {
     size_t mask = ((size_t)1 << t->bits) - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -172,7 +219,7 @@ static uint32_t depot_find(const struct depot_table *t, uint32_t h, const uintpt
         if (!v) return 0;
         if ((uint32_t)(v >> 32) != h) continue;
         const struct depot_rec *r = (const struct depot_rec *)(depot_base + (size_t)(uint32_t)v * 8);
-        if (r->n == n && same_pcs(r->pcs, pcs, n)) return (uint32_t)v;
+        if (r->n == n && r->len == len && same_bytes(r->enc, enc, len)) return (uint32_t)v;
     }
 }
 
@@ -202,14 +249,16 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
 {
     struct depot_table *t = atomic_load_explicit(&depot_table, memory_order_acquire);
     if (!t || n == 0) return 0;
+    uint8_t enc[ENC_MAX];
+    unsigned len = encode_pcs(pcs, n, enc);
     uint32_t h = hash_pcs(pcs, n);
-    uint32_t found = depot_find(t, h, pcs, n);
+    uint32_t found = depot_find(t, h, enc, len, n);
     if (found) return found;
-    size_t bytes = sizeof(struct depot_rec) + n * sizeof(uintptr_t);
+    size_t bytes = mb__align_up(sizeof(struct depot_rec) + len, 8); /* ids count 8 bytes */
     mb__lock(&depot_lock);
     /* Another thread may have published the same stack since, or grown the table. */
     t = atomic_load_explicit(&depot_table, memory_order_relaxed);
-    if ((found = depot_find(t, h, pcs, n))) {
+    if ((found = depot_find(t, h, enc, len, n))) {
         mb__unlock(&depot_lock);
         return found;
     }
@@ -222,8 +271,9 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
     struct depot_rec *r = (struct depot_rec *)(depot_base + depot_used);
     depot_used += bytes;
     r->hash = h;
-    r->n = n;
-    memcpy(r->pcs, pcs, n * sizeof *pcs);
+    r->n = (uint16_t)n;
+    r->len = (uint16_t)len;
+    memcpy(r->enc, enc, len);
     table_insert(t, (uint64_t)h << 32 | id);
     depot_count++;
     if (2 * depot_count > ((size_t)1 << t->bits)) table_grow(t);
@@ -333,9 +383,7 @@ unsigned mb__stack_get(uint32_t id, uintptr_t *pcs, unsigned max)
 {
     if (!id || !depot_base) return 0;
     const struct depot_rec *r = (const struct depot_rec *)(depot_base + (size_t)id * 8);
-    unsigned n = r->n < max ? r->n : max;
-    memcpy(pcs, r->pcs, n * sizeof *pcs);
-    return n;
+    return decode_pcs(r->enc, r->n, pcs, max);
 }
 
 int mb__stack_fork(int phase)
