@@ -241,6 +241,7 @@ struct mb_guarded {
     uint32_t next_free;         /* free list of records / of runs of this length           */
     uint8_t *user;              /* pointer returned to the program                         */
     struct mb_blockinfo info;   /* info.size is the requested size                         */
+    uint8_t resident;           /* freed with its pages kept (PROT_NONE): not zero         */
 };
 
 /* Which allocation function a block came from (reported on mismatches later). */

@@ -20,6 +20,12 @@
 #define MAP_RESERVE 1024       /* mappings left to the program and the heap: guarding stops */
 #define MAP_CHECK_MIN 8        /* fewest guarded allocations between two counts of mappings */
 #define MAP_BACKOFF_MAX 65536
+/* A freed run of at most this many pages keeps its pages (PROT_NONE, not discarded): its
+ * next block then opens it with one mprotect and no page fault, which costs as much again
+ * as the call on a virtual machine. Such runs waiting in quarantine count against its
+ * bytes already; of the free ones at most RESIDENT_FREE_MAX keep their pages. */
+#define RESIDENT_PAGES_MAX 16
+#define RESIDENT_FREE_MAX 1024
 
 struct guard_region {
     uint8_t kind; /* MB_REGION_GUARD: what the region map points to */
@@ -44,6 +50,7 @@ static int map_tight;                  /* within MAP_RESERVE of it: no new guard
 static unsigned long guard_asks;       /* allocations the budget chose for a guard page   */
 static unsigned long map_due;          /* guard_asks at which mappings are counted next   */
 static unsigned long map_backoff = MAP_CHECK_MIN; /* while tight: asks between counts, doubling      */
+static size_t resident_free;           /* free runs whose pages were kept                 */
 static mb_lock guard_lock;
 
 void mb__guard_init(void)
@@ -229,11 +236,18 @@ static struct mb_guarded *guard_alloc(size_t size, size_t align, int closed)
         return NULL;
     }
     struct mb_guarded *g = &records[id];
+    int stale = g->resident; /* the pages still hold the run's last block */
+    if (stale) {
+        resident_free--;
+        g->resident = 0;
+    }
     if (closed) { /* left PROT_NONE: unwritten.c opens each page at its first access */
         memset(page_flag + (g->run - arena) / MB_PAGE_SIZE, 1, npages);
     } else if (mb__os_protect(g->run, npages * MB_PAGE_SIZE, 1) != 0) {
         /* Out of mappings (vm.max_map_count) or memory: give the run back, stop guarding. */
         uint32_t *list = npages < RUN_LISTS ? &run_free[npages] : &long_free;
+        g->resident = (uint8_t)stale;
+        resident_free += (size_t)stale;
         g->next_free = *list;
         *list = id;
         degrade("the kernel refused another guard page (vm.max_map_count or memory)");
@@ -255,14 +269,21 @@ static struct mb_guarded *guard_alloc(size_t size, size_t align, int closed)
     memset(&g->info, 0, sizeof g->info);
     g->info.size = size;
     g->info.user_off = (uint32_t)(g->user - g->run);
+    /* As fresh: zeroes before the head canary, the one part of the run that the caller
+     * does not write (canaries, fill or calloc's zeroes). closed is never stale:
+     * mb__guard_quarantine keeps no pages while page_flag is in use. */
+    if (stale) memset(g->run, 0, (size_t)(g->user - mb__guard_head_len(g) - g->run));
     return g;
 }
 
-/* Freed: the data pages become PROT_NONE and their contents are dropped (one call). */
+/* Freed: the data pages become PROT_NONE, and a long run's contents are dropped (one call
+ * either way). unwritten_reads opens pages one by one and wants them fresh: dropped too. */
 void mb__guard_quarantine(struct mb_guarded *g)
 {
+    size_t len = (size_t)g->npages * MB_PAGE_SIZE;
     if (page_flag) memset(page_flag + (g->run - arena) / MB_PAGE_SIZE, 0, g->npages);
-    mb__os_discard_none(g->run, (size_t)g->npages * MB_PAGE_SIZE);
+    if (!page_flag && g->npages <= RESIDENT_PAGES_MAX) g->resident = mb__os_protect(g->run, len, 0) == 0;
+    else mb__os_discard_none(g->run, len);
     __atomic_fetch_add(&guarded_quarantined, 1, __ATOMIC_RELAXED);
 }
 
@@ -272,6 +293,11 @@ void mb__guard_release(struct mb_guarded *g)
     uint32_t id = (uint32_t)(g - records);
     mb__lock(&guard_lock);
     g->info.state = MB_BLOCK_FREE;
+    if (g->resident && resident_free >= RESIDENT_FREE_MAX) {
+        mb__os_discard(g->run, (size_t)g->npages * MB_PAGE_SIZE);
+        g->resident = 0;
+    }
+    resident_free += g->resident;
     /* The run keeps its record: a later block of the same length takes both. */
     uint32_t *list = g->npages < RUN_LISTS ? &run_free[g->npages] : &long_free;
     g->next_free = *list;
