@@ -20,12 +20,13 @@
  * A caller is usually near its callee, and a recursion repeats one return address: a
  * 16-frame stack takes about 50 bytes instead of 128, and the depot's memory (each new
  * stack's first touch) is what programs with many stacks pay most for. */
-#define ENC_MAX (MB_STACK_MAX * 10) /* encoded bytes of a stack at most: 10 a frame        */
+#define ENC_MAX (MB_STACK_MAX * 10 + 8) /* encoded bytes of a stack at most, and padding   */
 struct depot_rec {
     uint32_t hash;
     uint16_t n;        /* frames                                                          */
     uint16_t len;      /* bytes of enc                                                    */
-    uint8_t enc[];     /* the n frames, encoded                                          */
+    uint8_t enc[];     /* the n frames, encoded, then zeroes to a multiple of 8 bytes:
+                        * compared a word at a time                                      */
 };
 _Static_assert(ENC_MAX < 65536, "an encoded stack's length fits in 16 bits");
 
@@ -152,23 +153,17 @@ unsigned mb__stack_walk(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t *pcs
     return mb__unwind((struct mb_unwind_regs){pc, sp, fp}, lo, hi, pcs, 1, max, 1, 1, NULL);
 }
 
-static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
+/* pcs[0..n) encoded into enc (ENC_MAX bytes, 8-aligned), zero-padded to a multiple of 8
+ * bytes, and hashed into *hash (in the same pass); returns the length without the padding. */
+static unsigned encode_pcs(const uintptr_t *pcs, unsigned n, uint8_t *enc, uint32_t *hash)
 {
+    unsigned len = 0;
+    uintptr_t prev = 0;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
     for (unsigned i = 0; i < n; i++) {
         h ^= pcs[i];
         h *= 0xff51afd7ed558ccdull;
         h ^= h >> 32;
-    }
-    return (uint32_t)h;
-}
-
-/* pcs[0..n) encoded into enc (ENC_MAX bytes); returns the length. */
-static unsigned encode_pcs(const uintptr_t *pcs, unsigned n, uint8_t *enc)
-{
-    unsigned len = 0;
-    uintptr_t prev = 0;
-    for (unsigned i = 0; i < n; i++) {
         int64_t d = (int64_t)(pcs[i] - prev);
         uint64_t z = ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
         prev = pcs[i];
@@ -178,6 +173,8 @@ static unsigned encode_pcs(const uintptr_t *pcs, unsigned n, uint8_t *enc)
         }
         enc[len++] = (uint8_t)z;
     }
+    memset(enc + len, 0, 8); /* enough for the padding */
+    *hash = (uint32_t)h;
     return len;
 }
 
@@ -201,10 +198,16 @@ static unsigned decode_pcs(const uint8_t *enc, unsigned n, uintptr_t *pcs, unsig
     return i;
 }
 
-static inline int same_bytes(const uint8_t *a, const uint8_t *b, unsigned len)
+/* Two padded encodings of len bytes, 8-aligned. */
+static inline int same_enc(const uint8_t *a, const uint8_t *b, unsigned len)
 {
-    unsigned diff = 0;
-    for (unsigned i = 0; i < len; i++) diff |= (unsigned)(a[i] ^ b[i]);
+    uint64_t diff = 0;
+    for (unsigned i = 0; i < len; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        diff |= x ^ y;
+    }
     return diff == 0;
 }
 
@@ -219,7 +222,7 @@ static uint32_t depot_find(const struct depot_table *t, uint32_t h, const uint8_
         if (!v) return 0;
         if ((uint32_t)(v >> 32) != h) continue;
         const struct depot_rec *r = (const struct depot_rec *)(depot_base + (size_t)(uint32_t)v * 8);
-        if (r->n == n && r->len == len && same_bytes(r->enc, enc, len)) return (uint32_t)v;
+        if (r->n == n && r->len == len && same_enc(r->enc, enc, len)) return (uint32_t)v;
     }
 }
 
@@ -249,9 +252,9 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
 {
     struct depot_table *t = atomic_load_explicit(&depot_table, memory_order_acquire);
     if (!t || n == 0) return 0;
-    uint8_t enc[ENC_MAX];
-    unsigned len = encode_pcs(pcs, n, enc);
-    uint32_t h = hash_pcs(pcs, n);
+    _Alignas(8) uint8_t enc[ENC_MAX];
+    uint32_t h;
+    unsigned len = encode_pcs(pcs, n, enc, &h);
     uint32_t found = depot_find(t, h, enc, len, n);
     if (found) return found;
     size_t bytes = mb__align_up(sizeof(struct depot_rec) + len, 8); /* ids count 8 bytes */
@@ -273,7 +276,7 @@ static uint32_t depot_put(const uintptr_t *pcs, unsigned n)
     r->hash = h;
     r->n = (uint16_t)n;
     r->len = (uint16_t)len;
-    memcpy(r->enc, enc, len);
+    memcpy(r->enc, enc, mb__align_up(len, 8)); /* the padding too: same_enc reads it */
     table_insert(t, (uint64_t)h << 32 | id);
     depot_count++;
     if (2 * depot_count > ((size_t)1 << t->bits)) table_grow(t);
