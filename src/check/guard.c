@@ -237,23 +237,19 @@ static struct mb_guarded *guard_alloc(size_t size, size_t align, int closed)
     }
     struct mb_guarded *g = &records[id];
     int stale = g->resident; /* the pages still hold the run's last block */
-    if (stale) {
-        resident_free--;
-        g->resident = 0;
-    }
     if (closed) { /* left PROT_NONE: unwritten.c opens each page at its first access */
         memset(page_flag + (g->run - arena) / MB_PAGE_SIZE, 1, npages);
     } else if (mb__os_protect(g->run, npages * MB_PAGE_SIZE, 1) != 0) {
         /* Out of mappings (vm.max_map_count) or memory: give the run back, stop guarding. */
         uint32_t *list = npages < RUN_LISTS ? &run_free[npages] : &long_free;
-        g->resident = (uint8_t)stale;
-        resident_free += (size_t)stale;
         g->next_free = *list;
         *list = id;
         degrade("the kernel refused another guard page (vm.max_map_count or memory)");
         mb__unlock(&guard_lock);
         return NULL;
     }
+    resident_free -= (size_t)stale; /* in use now (a run given back above stays counted) */
+    g->resident = 0;
     guarded_count++;
     __atomic_fetch_add(&guarded_total, 1, __ATOMIC_RELAXED);
     mb__unlock(&guard_lock);
